@@ -1,0 +1,38 @@
+# Two entry points for a newcomer: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.docstack-installed
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+
+# torch first: a local CPU build; anything that depends on torch then finds it installed
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install "torch==2.13.0"
+	$(BIN)/pip install -e ".[full,torch,jax,test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m docstack.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q
+
+# DocArray 0.41 runs in its own environment: its DocVec needs numpy<2
+.venv-docarray/bin/python:
+	$(PYTHON) -m venv .venv-docarray
+	.venv-docarray/bin/pip install "docarray==0.41.*" "numpy<2" hnswlib
+
+bench: $(STAMP) .venv-docarray/bin/python
+	$(BIN)/python benchmarks/bench_represent.py
+
+clean:
+	rm -rf $(VENV) .venv-docarray build *.egg-info

@@ -1,0 +1,1 @@
+"""Implementation details of docstack; nothing here is public API."""

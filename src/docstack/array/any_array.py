@@ -1,0 +1,128 @@
+"""What ``DocList`` and ``DocVec`` share: the type parameter, summaries and traversal."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Generic, TypeVar
+
+from docstack._internal.fields import FieldKind, doc_fields
+from docstack.base_doc import AnyDoc, BaseDocWithoutId
+from docstack.errors import DocTypeError
+
+__all__ = ["AnyDocArray", "describe_doc", "normalize_index"]
+
+T_doc = TypeVar("T_doc", bound=BaseDocWithoutId)
+
+
+def describe_doc(doc: Any, limit: int = 120) -> str:
+    """A short repr of a document (or any value) for error messages."""
+    text = repr(doc)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def normalize_index(index: Any, length: int) -> int:
+    """An ``int`` index in ``range(length)`` from a possibly negative int-like index."""
+    i = int(index)
+    if i < 0:
+        i += length
+    if not 0 <= i < length:
+        raise IndexError(f"index {int(index)} is out of range for {length} documents")
+    return i
+
+
+class AnyDocArray(Generic[T_doc]):
+    """Base of :class:`DocList` and :class:`DocVec`: ``Array[MyDoc]`` sets ``doc_type``."""
+
+    doc_type: ClassVar[type] = AnyDoc
+    __docstack_doc_array__: ClassVar[bool] = True
+    _docstack_param_cache: ClassVar[dict[tuple[type, type], type]] = {}
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        if isinstance(item, TypeVar):
+            return super().__class_getitem__(item)  # type: ignore[misc]
+        if not (isinstance(item, type) and issubclass(item, BaseDocWithoutId)):
+            raise TypeError(
+                f"{cls.__name__}[...] takes a document class (a BaseDoc subclass), got {item!r}"
+            )
+        if cls.doc_type is not AnyDoc and cls.doc_type is not item:
+            raise TypeError(f"{cls.__name__} is already typed; cannot re-parametrize it")
+        item = getattr(item, "__docstack_view_of__", None) or item
+        key = (cls, item)
+        cached = AnyDocArray._docstack_param_cache.get(key)
+        if cached is None:
+            base = getattr(cls, "__docstack_array_base__", cls)
+            cached = type(cls)(
+                f"{base.__name__}[{item.__name__}]",
+                (cls,),
+                {"doc_type": item, "__module__": cls.__module__, "__docstack_array_base__": base},
+            )
+            AnyDocArray._docstack_param_cache[key] = cached
+        return cached
+
+    # -- schema helpers -------------------------------------------------------------------
+
+    @classmethod
+    def _field_kinds(cls) -> dict[str, FieldKind]:
+        return doc_fields(cls.doc_type)
+
+    @classmethod
+    def _type_label(cls) -> str:
+        return cls.__name__
+
+    def _check_doc(self, doc: Any, position: int | None = None) -> Any:
+        """Return ``doc`` if it is a valid item (dicts are validated), else raise."""
+        t = self.doc_type
+        allowed = BaseDocWithoutId if t is AnyDoc else t
+        if isinstance(doc, allowed):
+            return doc
+        if isinstance(doc, dict):
+            return t(**doc) if t is AnyDoc else t.model_validate(doc)
+        where = "" if position is None else f" (at position {position})"
+        raise DocTypeError(
+            f"{type(self)._type_label()} accepts only {t.__name__} documents; got "
+            f"{type(doc).__name__}{where}: {describe_doc(doc)}"
+        )
+
+    # -- traversal ------------------------------------------------------------------------
+
+    def traverse_flat(self, access_path: str) -> Any:
+        """The values at ``access_path`` (``'a__b'``) of every document, in one flat list.
+
+        Document arrays met on the way (``DocList`` fields) are flattened, so
+        ``docs.traverse_flat('chunks__text')`` lists the text of every chunk of every
+        document.
+
+        Example
+        -------
+        >>> from docstack import BaseDoc, DocList
+        >>> class Chunk(BaseDoc):
+        ...     text: str
+        >>> class Page(BaseDoc):
+        ...     chunks: DocList[Chunk]
+        >>> pages = DocList[Page]([Page(chunks=[Chunk(text='a'), Chunk(text='b')])])
+        >>> pages.traverse_flat('chunks__text')
+        ['a', 'b']
+        """
+        nodes: list[Any] = list(self)
+        for part in access_path.split("__"):
+            nxt: list[Any] = []
+            for node in nodes:
+                value = getattr(node, part)
+                if getattr(type(value), "__docstack_doc_array__", False):
+                    nxt.extend(value)
+                else:
+                    nxt.append(value)
+            nodes = nxt
+        return nodes
+
+    def summary(self) -> None:
+        """Print the array's type, length and document schema.
+
+        Example
+        -------
+        >>> from docstack import DocList
+        >>> from docstack.documents import TextDoc
+        >>> DocList[TextDoc]([TextDoc('hi')]).summary()  # doctest: +SKIP
+        """
+        from docstack.array._summary import print_array_summary
+
+        print_array_summary(self)

@@ -1,0 +1,398 @@
+"""``DocVec``: documents stored column by column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from operator import attrgetter
+from typing import Any, ClassVar, overload
+
+import numpy as np
+
+from docstack.array._column_storage import (
+    ColumnStorage,
+    TensorColumn,
+    column_class,
+    stack_tensors,
+)
+from docstack.array.any_array import AnyDocArray, T_doc, normalize_index
+from docstack.array.doc_list import DocList, _index_array
+from docstack.base_doc import AnyDoc
+from docstack.base_doc._view import _field_adapter, make_view
+from docstack.base_doc.doc import construct_doc
+from docstack.errors import DocTypeError
+from docstack.typing.tensor._convert import framework_of
+from docstack.typing.tensor._shape import check_shape
+
+__all__ = ["DocVec"]
+
+
+class DocVec(AnyDocArray[T_doc]):
+    """Documents of one type stored column by column.
+
+    Each tensor field is one stacked tensor (``docs.embedding`` is an ``(n, dim)`` array you
+    can hand to a model), each nested document field a nested ``DocVec``, each ``DocList``
+    field a list of ``DocVec`` (one per document), and any other field a list.
+
+    ``docs[i]`` is a view: it looks and behaves like a document, and assigning to its fields
+    (or changing its tensors in place) writes into the columns. Slices share tensor memory
+    with the original; index lists and boolean masks copy.
+
+    An ``Optional`` tensor field may be ``None`` in some documents: the column is stacked
+    with a mask, ``docs[i].field`` is ``None`` where it is missing, and ``docs.field`` is the
+    stacked tensor when no document misses it, else a list with ``None`` entries (see
+    :meth:`get_tensor_column` for the stacked tensor and mask). Tensors whose shapes differ
+    between documents are kept as a list.
+
+    Parameters
+    ----------
+    docs:
+        The documents (any iterable of ``T``).
+    tensor_type:
+        The tensor class for ``AnyTensor``-typed fields: ``NdArray`` (default),
+        ``TorchTensor`` or ``JaxArray``. Fields typed with a concrete framework keep it.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from docstack import BaseDoc, DocVec
+    >>> from docstack.typing import NdArray
+    >>> class ImageDoc(BaseDoc):
+    ...     image: NdArray[3, 8, 8]
+    >>> docs = DocVec[ImageDoc]([ImageDoc(image=np.zeros((3, 8, 8))) for _ in range(10)])
+    >>> docs.image.shape
+    (10, 3, 8, 8)
+    >>> docs[0].is_view()
+    True
+    """
+
+    __docstack_array_base__: ClassVar[type]
+
+    def __init__(self, docs: Iterable[Any] = (), tensor_type: type | None = None) -> None:
+        t = self.doc_type
+        if t is AnyDoc:
+            raise DocTypeError("DocVec needs a document type: DocVec[MyDoc](docs)")
+        if tensor_type is not None and tensor_type._docstack_framework == "any":
+            tensor_type = None
+        items = DocList[t](docs)
+        storage = ColumnStorage(t, len(items), dict(self._field_kinds()), tensor_type)
+        for name, kind in storage.kinds.items():
+            values = list(map(attrgetter(name), items))
+            _fill_column(storage, name, kind, values)
+        object.__setattr__(self, "_storage", storage)
+
+    @classmethod
+    def _from_storage(cls, storage: ColumnStorage) -> DocVec:
+        out = cls.__new__(cls)
+        object.__setattr__(out, "_storage", storage)
+        return out
+
+    @property
+    def tensor_type(self) -> type:
+        """The tensor class of ``AnyTensor`` fields' columns (``NdArray`` by default)."""
+        from docstack.typing.tensor.ndarray import NdArray
+
+        return self._storage.tensor_type or NdArray
+
+    # -- sequence API -----------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._storage.length
+
+    def __iter__(self) -> Iterator[T_doc]:
+        storage, t = self._storage, self.doc_type
+        for i in range(storage.length):
+            yield make_view(t, storage, i)
+
+    @overload
+    def __getitem__(self, key: int) -> T_doc: ...
+
+    @overload
+    def __getitem__(self, key: Any) -> DocVec[T_doc]: ...
+
+    def __getitem__(self, key: Any) -> Any:
+        storage = self._storage
+        if isinstance(key, slice):
+            return type(self)._from_storage(storage.select(key))
+        positions = _index_array(key, storage.length)
+        if positions is None:
+            if not isinstance(key, (int, np.integer)):
+                raise IndexError(f"documents are indexed by ints, slices or masks, got {key!r}")
+            return make_view(self.doc_type, storage, normalize_index(key, storage.length))
+        return type(self)._from_storage(storage.select(positions))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        storage = self._storage
+        if isinstance(key, (int, np.integer)):
+            i = normalize_index(key, storage.length)
+            doc = self._check_doc(value, i)
+            for name in storage.kinds:
+                storage.set_value(name, i, getattr(doc, name))
+            return
+        positions = (
+            np.arange(storage.length)[key]
+            if isinstance(key, slice)
+            else _index_array(key, storage.length)
+        )
+        if positions is None:
+            raise IndexError(f"documents are indexed by ints, slices or masks, got {key!r}")
+        docs = list(value)
+        if len(docs) != len(positions):
+            raise ValueError(f"cannot assign {len(docs)} documents to {len(positions)} positions")
+        checked = [self._check_doc(d, int(i)) for i, d in zip(positions, docs)]
+        for i, doc in zip(positions, checked):
+            self[int(i)] = doc
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DocVec):
+            return NotImplemented
+        if other.doc_type is not self.doc_type or len(other) != len(self):
+            return False
+        return all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} (length={len(self)})>"
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_doc_vec, (self.doc_type, self.to_doc_list(), self._storage.tensor_type))
+
+    # -- columns ----------------------------------------------------------------------------
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.get_column(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.doc_type.model_fields:
+            self.set_column(name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def get_column(self, name: str) -> Any:
+        """The column of field ``name``.
+
+        Returns
+        -------
+        The stacked tensor for a tensor field (the column itself: in-place changes write
+        through), a ``DocVec`` for a nested document field, a list of ``DocVec`` for a
+        ``DocList`` field and a list for any other field. A tensor column is ``None`` when no
+        document has a value, and a list with ``None`` entries when only some have one.
+        """
+        storage = self._storage
+        if name not in storage.kinds:
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute {name!r}: {self.doc_type.__name__} "
+                f"has no field {name!r} (fields: {', '.join(storage.kinds)})"
+            )
+        if name in storage.tensors:
+            col = storage.tensors[name]
+            if col is None:
+                return None
+            if col.is_full():
+                return col.data
+            return [storage.get_value(name, i) for i in range(storage.length)]
+        if name in storage.docs:
+            return storage.docs[name]
+        if name in storage.doc_lists:
+            return list(storage.doc_lists[name])
+        return list(storage.lists[name])
+
+    def get_tensor_column(self, name: str) -> tuple[Any, np.ndarray | None]:
+        """The stacked tensor of field ``name`` and its presence mask.
+
+        The mask is ``None`` when every document has a value; rows where the mask is
+        ``False`` hold zeros.
+
+        Example
+        -------
+        >>> from typing import Optional
+        >>> from docstack import BaseDoc, DocVec
+        >>> from docstack.typing import NdArray
+        >>> class D(BaseDoc):
+        ...     v: Optional[NdArray[2]] = None
+        >>> data, mask = DocVec[D]([D(v=[1, 2]), D()]).get_tensor_column('v')
+        >>> mask.tolist()
+        [True, False]
+        """
+        storage = self._storage
+        kind = storage.kinds.get(name)
+        if kind is None or kind.kind != "tensor":
+            raise KeyError(f"{name!r} is not a tensor field of {self.doc_type.__name__}")
+        if name not in storage.tensors:
+            raise ValueError(
+                f"field {name!r} holds tensors of different shapes and is kept as a list"
+            )
+        col = storage.tensors[name]
+        if col is None:
+            return None, np.zeros(storage.length, dtype=bool)
+        return col.data, None if col.mask is None else col.mask.copy()
+
+    def set_column(self, name: str, value: Any) -> None:
+        """Replace the column of field ``name``.
+
+        A tensor field takes a stacked tensor with one row per document (checked against the
+        field's shape) or a sequence of per-document values; a nested document field takes a
+        ``DocVec`` or sequence of documents; other fields take a sequence of values, each
+        validated like an assignment. On error nothing changes.
+        """
+        storage = self._storage
+        kind = storage.kinds.get(name)
+        if kind is None:
+            raise AttributeError(f"{self.doc_type.__name__} has no field {name!r}")
+        n = storage.length
+        if kind.kind == "tensor" and framework_of(value) is not None:
+            cls = column_class(kind, storage.tensor_type)
+            data = cls._docstack_convert(value)
+            if len(data.shape) == 0 or data.shape[0] != n:
+                raise ValueError(
+                    f"column {name!r} needs one row per document ({n}), got shape "
+                    f"{tuple(data.shape)}"
+                )
+            spec = kind.tensor_cls.__docstack_shape__
+            reason = None if spec is None else check_shape(tuple(data.shape[1:]), spec)
+            if reason is not None:
+                raise ValueError(f"column {name!r}: every row must match: {reason}")
+            storage.lists.pop(name, None)
+            storage.tensors[name] = TensorColumn(data)
+            return
+        values = list(value)
+        if len(values) != n:
+            raise ValueError(f"column {name!r} needs {n} values, got {len(values)}")
+        if kind.kind in ("doc", "doclist"):
+            adapter = _field_adapter(self.doc_type, name)
+            values = [adapter.validate_python(v) for v in values]
+        else:
+            from pydantic import TypeAdapter
+
+            info = self.doc_type.model_fields[name]
+            values = TypeAdapter(list[info.annotation]).validate_python(values)  # type: ignore[name-defined]
+        for target in (storage.tensors, storage.docs, storage.doc_lists, storage.lists):
+            target.pop(name, None)
+        _fill_column(storage, name, kind, values)
+
+    # -- conversions ------------------------------------------------------------------------
+
+    def to_doc_list(self) -> DocList[T_doc]:
+        """Convert to a ``DocList`` of standalone documents.
+
+        Tensor fields of the new documents are views of this DocVec's columns (no copy);
+        copy them if you keep writing to both.
+        """
+        storage, t = self._storage, self.doc_type
+        n = storage.length
+        columns: dict[str, list[Any]] = {}
+        for name in storage.kinds:
+            if name in storage.tensors:
+                col = storage.tensors[name]
+                if col is None:
+                    columns[name] = [None] * n
+                else:
+                    rows = list(col.data)
+                    if col.mask is not None:
+                        rows = [r if m else None for r, m in zip(rows, col.mask.tolist())]
+                    columns[name] = rows
+            elif name in storage.docs:
+                columns[name] = list(storage.docs[name].to_doc_list())
+            elif name in storage.doc_lists:
+                columns[name] = [
+                    None if v is None else v.to_doc_list() for v in storage.doc_lists[name]
+                ]
+            else:
+                columns[name] = storage.lists[name]
+        names = list(columns)
+        docs = [
+            construct_doc(t, dict(zip(names, row)), set(names))
+            for row in zip(*(columns[k] for k in names))
+        ]
+        return DocList[t](docs, validate_input_docs=False)
+
+    def to(self, device: str) -> DocVec[T_doc]:
+        """Move every torch column to ``device`` (e.g. ``'cuda'``), in place; returns self."""
+        storage = self._storage
+        for col in storage.tensors.values():
+            if col is not None and framework_of(col.data) == "torch":
+                col.data = type(col.data)._docstack_convert(col.data.unwrap().to(device))
+        for nested in storage.docs.values():
+            nested.to(device)
+        for vecs in storage.doc_lists.values():
+            for v in vecs:
+                if v is not None:
+                    v.to(device)
+        return self
+
+    def _column_summary(self) -> list[tuple[str, str]]:
+        storage = self._storage
+        rows = []
+        for name in storage.kinds:
+            if name in storage.tensors:
+                col = storage.tensors[name]
+                if col is None:
+                    rows.append((name, "all None"))
+                else:
+                    text = f"{type(col.data).__name__} {tuple(col.data.shape)}"
+                    if col.mask is not None:
+                        text += f", {int(col.mask.sum())} present"
+                    rows.append((name, text))
+            elif name in storage.docs:
+                rows.append((name, f"{type(storage.docs[name]).__name__}"))
+            elif name in storage.doc_lists:
+                rows.append((name, f"list of {storage.length} DocVec"))
+            else:
+                rows.append((name, "list"))
+        return rows
+
+
+def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]) -> None:
+    """Build the column of one field from one value per document."""
+    if kind.kind == "tensor":
+        present = [v is not None for v in values]
+        rows = [v for v in values if v is not None]
+        if not rows:
+            storage.tensors[name] = None
+            return
+        cls = column_class(kind, storage.tensor_type)
+        fixed = getattr(kind.tensor_cls, "__docstack_fixed_shape__", None)
+        if fixed is None and len({tuple(r.shape) for r in rows}) > 1:
+            storage.lists[name] = [None if v is None else cls._docstack_convert(v) for v in values]
+            return
+        stacked = stack_tensors(rows, cls._docstack_framework)
+        mask = None
+        if len(rows) != len(values):
+            mask = np.asarray(present, dtype=bool)
+            full = _zeros_like_rows(stacked, len(values))
+            full[np.flatnonzero(mask)] = stacked
+            stacked = full
+        storage.tensors[name] = TensorColumn(cls._docstack_convert(stacked), mask)
+    elif kind.kind == "doc":
+        if any(v is None for v in values):
+            storage.lists[name] = values
+        else:
+            storage.docs[name] = DocVec[kind.doc_cls](values, tensor_type=storage.tensor_type)
+    elif kind.kind == "doclist":
+        storage.doc_lists[name] = [
+            None if v is None else DocVec[kind.doc_cls](v, tensor_type=storage.tensor_type)
+            for v in values
+        ]
+    else:
+        storage.lists[name] = values
+
+
+def _zeros_like_rows(stacked: Any, n: int) -> Any:
+    fw = framework_of(stacked)
+    shape = (n, *tuple(stacked.shape[1:]))
+    if fw == "torch":
+        import torch
+
+        return torch.zeros(shape, dtype=stacked.dtype)
+    if fw == "jax":
+        return np.zeros(shape, dtype=np.asarray(stacked).dtype)
+    return np.zeros(shape, dtype=stacked.dtype)
+
+
+def _rebuild_doc_vec(doc_type: type, docs: Sequence[Any], tensor_type: type | None) -> DocVec:
+    return DocVec[doc_type](docs, tensor_type=tensor_type)
+
+
+DocVec.__docstack_array_base__ = DocVec

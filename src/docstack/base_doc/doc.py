@@ -1,0 +1,198 @@
+"""``BaseDoc``: the pydantic model every docstack document derives from."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from docstack._internal.equality import values_equal
+from docstack._internal.fields import doc_fields
+from docstack.errors import DocTypeError
+from docstack.typing.id import ID, new_id
+
+__all__ = ["BaseDoc", "BaseDocWithoutId", "construct_doc"]
+
+
+class BaseDocWithoutId(BaseModel):
+    """A document without an ``id`` field: :class:`BaseDoc` minus the id.
+
+    Useful for documents that are only ever nested in others, or for payloads that must not
+    carry an id.
+    """
+
+    model_config = ConfigDict(
+        validate_assignment=True,
+        arbitrary_types_allowed=True,
+        protected_namespaces=(),
+        ser_json_bytes="base64",
+        val_json_bytes="base64",
+        ser_json_inf_nan="constants",
+    )
+
+    __docstack_document__: ClassVar[bool] = True
+
+    # -- identity -----------------------------------------------------------------------------
+
+    def is_view(self) -> bool:
+        """Whether this document is a view into a :class:`~docstack.DocVec` column store.
+
+        Example
+        -------
+        >>> from docstack import BaseDoc
+        >>> BaseDoc().is_view()
+        False
+        """
+        return False
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when of the same type with equal fields; tensors compare by value, ids are
+        ignored."""
+        if not isinstance(other, BaseDocWithoutId):
+            return NotImplemented
+        if _doc_type(self) is not _doc_type(other):
+            return False
+        for name in type(self).model_fields:
+            if name == "id":
+                continue
+            if not values_equal(getattr(self, name), getattr(other, name)):
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: not hashable
+
+    # -- display --------------------------------------------------------------------------
+
+    def summary(self) -> None:
+        """Print the document as a tree: each field with its type and value.
+
+        Example
+        -------
+        >>> from docstack.documents import TextDoc
+        >>> TextDoc(text='hello').summary()  # doctest: +SKIP
+        """
+        from docstack.base_doc._summary import print_doc
+
+        print_doc(self)
+
+    @classmethod
+    def schema_summary(cls) -> None:
+        """Print the schema of this document class as a tree of fields and types."""
+        from docstack.base_doc._summary import print_schema
+
+        print_schema(cls)
+
+    # -- mutation -------------------------------------------------------------------------
+
+    def update(self, other: BaseDocWithoutId) -> None:
+        """Merge ``other`` into this document, in place.
+
+        For each field of ``other`` whose value is not ``None`` (the id excepted):
+
+        * nested documents are updated recursively;
+        * lists (and ``DocList`` fields) are extended with ``other``'s items;
+        * sets are unioned, dicts are updated;
+        * any other value (strings, numbers, tensors) replaces this document's value.
+
+        Parameters
+        ----------
+        other:
+            A document of the same type.
+
+        Example
+        -------
+        >>> from docstack import BaseDoc
+        >>> class Page(BaseDoc):
+        ...     title: str | None = None
+        ...     tags: list[str] = []
+        >>> a, b = Page(title='a', tags=['x']), Page(tags=['y'])
+        >>> a.update(b)
+        >>> a.title, a.tags
+        ('a', ['x', 'y'])
+        """
+        if _doc_type(other) is not _doc_type(self):
+            raise DocTypeError(
+                f"update() needs a {_doc_type(self).__name__}, got {type(other).__name__}"
+            )
+        for name in type(self).model_fields:
+            if name == "id":
+                continue
+            new = getattr(other, name)
+            if new is None:
+                continue
+            old = getattr(self, name)
+            if old is None:
+                setattr(self, name, new)
+            elif isinstance(old, BaseDocWithoutId) and isinstance(new, BaseDocWithoutId):
+                old.update(new)
+            elif isinstance(old, list) and isinstance(new, list):
+                old.extend(new)
+            elif isinstance(old, set) and isinstance(new, set):
+                old.update(new)
+            elif isinstance(old, dict) and isinstance(new, dict):
+                old.update(new)
+            else:
+                setattr(self, name, new)
+
+    # -- internals ------------------------------------------------------------------------
+
+    @classmethod
+    def _docstack_fields(cls) -> dict[str, Any]:
+        """The classified fields of this class (tensor, doc, doclist or other)."""
+        return doc_fields(_doc_type_of_class(cls))
+
+
+class BaseDoc(BaseDocWithoutId):
+    """The base class of documents: a pydantic model with an ``id``.
+
+    Subclass it and declare fields with type hints, including docstack's tensor, URL and
+    bytes types and other documents (nesting to any depth). Assignments are validated.
+    Two documents are equal when their fields are equal (tensors by value), whatever their
+    ids.
+
+    Example
+    -------
+    >>> from docstack import BaseDoc
+    >>> from docstack.typing import ImageUrl, NdArray
+    >>> class BannerDoc(BaseDoc):
+    ...     image_url: ImageUrl
+    ...     title: str
+    ...     embedding: NdArray[3] | None = None
+    >>> doc = BannerDoc(image_url='https://example.com/a.png', title='Hello')
+    >>> len(doc.id)
+    32
+    """
+
+    id: Optional[ID] = Field(
+        default_factory=new_id,
+        description="The id of the document; a random 32-character hex string by default.",
+        examples=["7f3b0e2c9a1d4b6e8f0a2c4e6b8d0f1a"],
+    )
+
+
+_set = object.__setattr__
+
+
+def construct_doc(cls: type, values: dict[str, Any], fields_set: set[str]) -> Any:
+    """Build a document from already validated values, without validation.
+
+    Much faster than ``model_construct`` for bulk conversions (a ``DocVec`` back to
+    documents); every field must be in ``values``.
+    """
+    if cls.__private_attributes__ or cls.model_config.get("extra") == "allow":
+        return cls.model_construct(_fields_set=fields_set, **values)
+    doc = cls.__new__(cls)
+    _set(doc, "__dict__", values)
+    _set(doc, "__pydantic_fields_set__", fields_set)
+    _set(doc, "__pydantic_extra__", None)
+    _set(doc, "__pydantic_private__", None)
+    return doc
+
+
+def _doc_type_of_class(cls: type) -> type:
+    """The document class behind a view class (or the class itself)."""
+    return getattr(cls, "__docstack_view_of__", None) or cls
+
+
+def _doc_type(doc: Any) -> type:
+    return _doc_type_of_class(type(doc))

@@ -1,0 +1,48 @@
+"""Field types: tensors, URLs, bytes and ids.
+
+torch and jax types are imported on first use, so ``import docstack.typing`` works without
+them installed; using one of them without its framework raises an error naming the extra.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from docstack.typing.id import ID
+from docstack.typing.tensor import _LAZY as _LAZY_TENSORS
+from docstack.typing.tensor import (
+    AbstractTensor,
+    AnyEmbedding,
+    AnyTensor,
+    AudioNdArray,
+    AudioTensor,
+    ImageNdArray,
+    ImageTensor,
+    NdArray,
+    NdArrayEmbedding,
+    VideoNdArray,
+    VideoTensor,
+)
+
+__all__ = [
+    "ID",
+    "AbstractTensor",
+    "AnyEmbedding",
+    "AnyTensor",
+    "AudioNdArray",
+    "AudioTensor",
+    "ImageNdArray",
+    "ImageTensor",
+    "NdArray",
+    "NdArrayEmbedding",
+    "VideoNdArray",
+    "VideoTensor",
+    *_LAZY_TENSORS,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_TENSORS:
+        return getattr(importlib.import_module("docstack.typing.tensor"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,57 @@
+"""Tensor types. torch and jax types are imported on first use."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from docstack.typing.tensor._base import AbstractTensor
+from docstack.typing.tensor.any_tensor import (
+    AnyEmbedding,
+    AnyTensor,
+    AudioTensor,
+    ImageTensor,
+    VideoTensor,
+)
+from docstack.typing.tensor.ndarray import (
+    AudioNdArray,
+    ImageNdArray,
+    NdArray,
+    NdArrayEmbedding,
+    VideoNdArray,
+)
+
+_LAZY = {
+    "TorchTensor": "torch_tensor",
+    "ImageTorchTensor": "torch_tensor",
+    "AudioTorchTensor": "torch_tensor",
+    "VideoTorchTensor": "torch_tensor",
+    "TorchEmbedding": "torch_tensor",
+    "JaxArray": "jax_array",
+    "ImageJaxArray": "jax_array",
+    "AudioJaxArray": "jax_array",
+    "VideoJaxArray": "jax_array",
+    "JaxArrayEmbedding": "jax_array",
+}
+
+__all__ = [
+    "AbstractTensor",
+    "AnyTensor",
+    "AnyEmbedding",
+    "ImageTensor",
+    "AudioTensor",
+    "VideoTensor",
+    "NdArray",
+    "ImageNdArray",
+    "AudioNdArray",
+    "VideoNdArray",
+    "NdArrayEmbedding",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -1,0 +1,197 @@
+"""The machinery shared by every tensor type: shape parameters and pydantic integration."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, ClassVar
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from docstack.typing.tensor._convert import to_numpy
+from docstack.typing.tensor._shape import ShapeSpec, check_shape, parse_shape_spec
+
+__all__ = ["AbstractTensor", "concrete_tensor_class", "tensor_json_schema"]
+
+# (family, framework) -> module that defines the concrete class, and its name
+_CONCRETE_LOCATIONS: dict[tuple[str, str], tuple[str, str]] = {}
+for _family, _np, _torch, _jax in [
+    ("tensor", "NdArray", "TorchTensor", "JaxArray"),
+    ("image", "ImageNdArray", "ImageTorchTensor", "ImageJaxArray"),
+    ("audio", "AudioNdArray", "AudioTorchTensor", "AudioJaxArray"),
+    ("video", "VideoNdArray", "VideoTorchTensor", "VideoJaxArray"),
+    ("embedding", "NdArrayEmbedding", "TorchEmbedding", "JaxArrayEmbedding"),
+]:
+    _CONCRETE_LOCATIONS[(_family, "numpy")] = ("docstack.typing.tensor.ndarray", _np)
+    _CONCRETE_LOCATIONS[(_family, "torch")] = ("docstack.typing.tensor.torch_tensor", _torch)
+    _CONCRETE_LOCATIONS[(_family, "jax")] = ("docstack.typing.tensor.jax_array", _jax)
+
+
+def concrete_tensor_class(family: str, framework: str) -> type[AbstractTensor]:
+    """The concrete tensor class of a family (``'image'``, ...) in a framework (``'torch'``, ...).
+
+    Importing it imports the framework, so this raises an error naming the extra to install
+    when the framework is missing.
+    """
+    if framework == "tensorflow":
+        framework = "numpy"  # TensorFlow tensors are held as numpy arrays
+    try:
+        module_name, cls_name = _CONCRETE_LOCATIONS[(family, framework)]
+    except KeyError:
+        raise ValueError(
+            f"no tensor type for family {family!r} in framework {framework!r}"
+        ) from None
+    return getattr(importlib.import_module(module_name), cls_name)
+
+
+def tensor_json_schema(spec: ShapeSpec | None, framework: str) -> JsonSchemaValue:
+    """JSON schema of a tensor: nested arrays of numbers, sized where the shape fixes a size."""
+    meta = {
+        "framework": framework,
+        "shape": None if spec is None else ["..." if d is Ellipsis else d for d in spec],
+    }
+    if spec is None:
+        return {"type": "array", "items": {}, "x-docstack-tensor": meta}
+    schema: JsonSchemaValue = {"type": "number"}
+    dims = list(spec)
+    if Ellipsis in dims:
+        # dimensions after '...' cannot be located from the outside: describe the head only
+        dims = dims[: dims.index(Ellipsis)]
+        schema = {}
+        inner_is_any = True
+    else:
+        inner_is_any = False
+    for dim in reversed(dims):
+        level: JsonSchemaValue = {"type": "array", "items": schema}
+        if isinstance(dim, int):
+            level["minItems"] = dim
+            level["maxItems"] = dim
+        schema = level
+    if inner_is_any and not dims:
+        schema = {"type": "array", "items": {}}
+    schema["x-docstack-tensor"] = meta
+    return schema
+
+
+def _serialize_json(value: Any) -> Any:
+    return to_numpy(value).tolist()
+
+
+class AbstractTensor:
+    """Base of every docstack tensor type.
+
+    A tensor type can be parametrized with a shape: ``NdArray[128]``,
+    ``TorchTensor['batch', 3, 224, 224]``, ``AnyTensor[..., 3]``. See
+    :mod:`docstack.typing.tensor._shape` for the matching rule.
+    """
+
+    __docstack_shape__: ClassVar[ShapeSpec | None] = None
+    # the shape when it is all fixed ints (the common case, checked with one tuple compare)
+    __docstack_fixed_shape__: ClassVar[tuple[int, ...] | None] = None
+    __docstack_base__: ClassVar[type]
+    _docstack_family: ClassVar[str] = "tensor"
+    _docstack_framework: ClassVar[str] = "numpy"
+    _docstack_param_cache: ClassVar[dict[tuple[type, ShapeSpec], type]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__docstack_shape__" not in cls.__dict__:
+            cls.__docstack_base__ = cls
+
+    def __class_getitem__(cls, item: Any) -> type:
+        if cls.__docstack_shape__ is not None:
+            raise TypeError(f"{cls.__name__} already has a shape; cannot parametrize it again")
+        spec = parse_shape_spec(item)
+        key = (cls, spec)
+        cached = AbstractTensor._docstack_param_cache.get(key)
+        if cached is not None:
+            return cached
+        shown = ", ".join("..." if d is Ellipsis else repr(d) for d in spec)
+        sub = type(cls)(
+            f"{cls.__name__}[{shown}]",
+            (cls,),
+            {
+                "__docstack_shape__": spec,
+                "__docstack_fixed_shape__": (spec if all(type(d) is int for d in spec) else None),
+                "__module__": cls.__module__,
+            },
+        )
+        sub.__docstack_base__ = cls
+        AbstractTensor._docstack_param_cache[key] = sub
+        return sub
+
+    # -- validation -------------------------------------------------------------------------
+
+    @classmethod
+    def _docstack_convert(cls, value: Any) -> Any:
+        """Convert ``value`` to an instance of this class, without checking the shape."""
+        raise NotImplementedError  # every concrete tensor class overrides this
+
+    @classmethod
+    def _docstack_validate(cls, value: Any) -> Any:
+        """Convert and shape-check a value; raises ``ValueError`` with the reason."""
+        out = cls._docstack_convert(value)
+        fixed = cls.__docstack_fixed_shape__
+        if fixed is not None:
+            if out.shape == fixed:
+                return out
+            raise ValueError(f"{cls.__name__}: {check_shape(tuple(out.shape), fixed)}")
+        spec = cls.__docstack_shape__
+        if spec is not None:
+            reason = check_shape(tuple(out.shape), spec)
+            if reason is not None:
+                raise ValueError(f"{cls.__name__}: {reason}")
+        return out
+
+    @classmethod
+    def validate(cls, value: Any) -> Any:
+        """Validate ``value`` as this type, as a field of this type would.
+
+        Parameters
+        ----------
+        value:
+            An array, tensor of any framework, or nested list of numbers.
+
+        Returns
+        -------
+        The value as an instance of this tensor type.
+
+        Example
+        -------
+        >>> from docstack.typing import NdArray
+        >>> NdArray[3].validate([1, 2, 3]).shape
+        (3,)
+        """
+        return cls._docstack_validate(value)
+
+    # -- pydantic ---------------------------------------------------------------------------
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls._docstack_validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                _serialize_json, when_used="json-unless-none"
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return tensor_json_schema(cls.__docstack_shape__, cls._docstack_framework)
+
+    # -- helpers shared by all frameworks ---------------------------------------------------
+
+    def unwrap(self) -> Any:
+        """The tensor as a plain framework object (``np.ndarray``, ``torch.Tensor``, ...)."""
+        raise NotImplementedError  # every concrete tensor class overrides this
+
+
+def rebuild_tensor(base: type, spec: ShapeSpec | None, data: Any) -> Any:
+    """Pickle support: rebuild a (possibly parametrized) tensor type around plain data."""
+    cls = base if spec is None else base[spec]
+    return cls._docstack_convert(data)

@@ -1,0 +1,149 @@
+"""Methods that image, audio and video tensors share across frameworks."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from docstack.typing.tensor._convert import to_numpy
+
+__all__ = ["ImageTensorMixin", "AudioTensorMixin", "VideoTensorMixin", "display_in_notebook"]
+
+
+def display_in_notebook(obj_factory: Any) -> None:
+    """Show a rich object in a notebook; outside one, raise a clear error."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        raise RuntimeError("display() needs IPython: run it inside a Jupyter notebook") from None
+    if get_ipython() is None:
+        raise RuntimeError("display() only works inside a notebook (no IPython kernel running)")
+    display(obj_factory())
+
+
+class ImageTensorMixin:
+    """Image methods: ``to_bytes()``, ``save()``, ``display()``.
+
+    An image tensor is ``(H, W, C)``, ``(C, H, W)`` (when the first axis has 1, 3 or 4 channels
+    and the last does not) or ``(H, W)``; floats in ``[0, 1]`` are scaled to 0..255.
+    """
+
+    def to_bytes(self, format: str = "PNG") -> bytes:  # noqa: A002 - mirrors PIL's name
+        """Encode the image, e.g. as PNG or JPEG bytes.
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> from docstack.typing import ImageNdArray
+        >>> ImageNdArray.validate(np.zeros((4, 4, 3), dtype=np.uint8)).to_bytes()[:4]
+        b'\\x89PNG'
+        """
+        from docstack._internal.media import encode_image
+
+        return encode_image(to_numpy(self), format=format)
+
+    def save(self, file_path: str | os.PathLike, format: str | None = None) -> None:  # noqa: A002
+        """Write the image to ``file_path``; the format comes from the suffix unless given."""
+        fmt = format or (os.path.splitext(str(file_path))[1].lstrip(".").upper() or "PNG")
+        if fmt == "JPG":
+            fmt = "JPEG"
+        with open(file_path, "wb") as f:
+            f.write(self.to_bytes(format=fmt))
+
+    def display(self) -> None:
+        """Show the image in a notebook."""
+
+        def make() -> Any:
+            from IPython.display import Image
+
+            return Image(self.to_bytes())
+
+        display_in_notebook(make)
+
+
+class AudioTensorMixin:
+    """Audio methods: ``to_bytes()``, ``save()``, ``display()``.
+
+    An audio tensor holds samples: ``(n,)`` for mono or ``(n, channels)``, floats in
+    ``[-1, 1]`` or int16.
+    """
+
+    def to_bytes(self, frame_rate: int = 44100, format: str = "wav") -> bytes:  # noqa: A002
+        """Encode the samples as an audio file (WAV by default)."""
+        from docstack._internal.media import encode_audio
+
+        return encode_audio(to_numpy(self), frame_rate=frame_rate, format=format)
+
+    def save(
+        self,
+        file_path: str | os.PathLike,
+        frame_rate: int = 44100,
+        format: str | None = None,  # noqa: A002
+    ) -> None:
+        """Write the samples to an audio file; the format comes from the suffix unless given."""
+        fmt = format or (os.path.splitext(str(file_path))[1].lstrip(".").lower() or "wav")
+        with open(file_path, "wb") as f:
+            f.write(self.to_bytes(frame_rate=frame_rate, format=fmt))
+
+    def display(self, rate: int = 44100) -> None:
+        """Play the audio in a notebook."""
+
+        def make() -> Any:
+            from IPython.display import Audio
+
+            arr = to_numpy(self)
+            return Audio(data=arr.T if arr.ndim == 2 else arr, rate=rate)
+
+        display_in_notebook(make)
+
+
+class VideoTensorMixin:
+    """Video methods: ``to_bytes()``, ``save()``, ``display()``.
+
+    A video tensor is ``(frames, H, W, 3)`` of uint8.
+    """
+
+    def to_bytes(
+        self,
+        audio_tensor: Any = None,
+        video_frame_rate: int = 24,
+        audio_frame_rate: int = 44100,
+        format: str = "mp4",  # noqa: A002
+    ) -> bytes:
+        """Encode the frames (and optional audio samples) as a video file (MP4 by default)."""
+        from docstack._internal.media import encode_video
+
+        audio = None if audio_tensor is None else to_numpy(audio_tensor)
+        return encode_video(
+            np.asarray(to_numpy(self)),
+            frame_rate=video_frame_rate,
+            audio=audio,
+            audio_frame_rate=audio_frame_rate,
+            format=format,
+        )
+
+    def save(
+        self,
+        file_path: str | os.PathLike,
+        audio_tensor: Any = None,
+        video_frame_rate: int = 24,
+        audio_frame_rate: int = 44100,
+    ) -> None:
+        """Write the video to ``file_path``; the container comes from the suffix."""
+        fmt = os.path.splitext(str(file_path))[1].lstrip(".").lower() or "mp4"
+        data = self.to_bytes(audio_tensor, video_frame_rate, audio_frame_rate, format=fmt)
+        with open(file_path, "wb") as f:
+            f.write(data)
+
+    def display(self, audio: Any = None) -> None:
+        """Play the video in a notebook."""
+
+        def make() -> Any:
+            from IPython.display import Video
+
+            return Video(data=self.to_bytes(audio), embed=True, mimetype="video/mp4")
+
+        display_in_notebook(make)

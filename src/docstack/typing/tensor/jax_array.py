@@ -1,0 +1,137 @@
+"""JAX tensor types: ``JaxArray`` and its image, audio, video and embedding variants.
+
+``jax.Array`` cannot be subclassed, so a ``JaxArray`` wraps one: the array is
+``value.tensor``, and numpy and jax functions accept the wrapper directly
+(``__array__`` and ``__jax_array__``). Importing this module imports jax.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from docstack._internal.optional import import_optional
+from docstack.typing.tensor._base import AbstractTensor, rebuild_tensor
+from docstack.typing.tensor._convert import to_jax
+from docstack.typing.tensor._modality import (
+    AudioTensorMixin,
+    ImageTensorMixin,
+    VideoTensorMixin,
+)
+
+jax = import_optional("jax")
+
+__all__ = [
+    "JaxArray",
+    "ImageJaxArray",
+    "AudioJaxArray",
+    "VideoJaxArray",
+    "JaxArrayEmbedding",
+]
+
+
+class JaxArray(AbstractTensor):
+    """A ``jax.Array`` field, optionally with a shape: ``JaxArray[128]``.
+
+    Example
+    -------
+    >>> import jax.numpy as jnp
+    >>> from docstack import BaseDoc
+    >>> from docstack.typing import JaxArray
+    >>> class MyDoc(BaseDoc):
+    ...     tensor: JaxArray[3]
+    >>> doc = MyDoc(tensor=jnp.ones(3))
+    >>> float(doc.tensor.tensor.sum())
+    3.0
+    """
+
+    __slots__ = ("tensor",)
+    _docstack_framework = "jax"
+
+    def __init__(self, tensor: Any) -> None:
+        self.tensor = tensor
+
+    @property
+    def _docstack_jax_value(self) -> Any:
+        return self.tensor
+
+    @classmethod
+    def _docstack_convert(cls, value: Any) -> Any:
+        if type(value) is cls:
+            return value
+        return cls(to_jax(value))
+
+    def unwrap(self) -> Any:
+        """The wrapped ``jax.Array``."""
+        return self.tensor
+
+    # array protocol ------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the array."""
+        return tuple(self.tensor.shape)
+
+    @property
+    def dtype(self) -> Any:
+        """The dtype of the array."""
+        return self.tensor.dtype
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self.tensor.ndim
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = np.asarray(self.tensor)
+        return arr if dtype is None else arr.astype(dtype)
+
+    def __jax_array__(self) -> Any:
+        return self.tensor
+
+    def __len__(self) -> int:
+        return len(self.tensor)
+
+    def __getitem__(self, item: Any) -> JaxArray:
+        return type(self).__docstack_base__(self.tensor[item])
+
+    def __iter__(self) -> Any:
+        base = type(self).__docstack_base__
+        return (base(row) for row in self.tensor)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.tensor!r})"
+
+    def __reduce__(self) -> Any:
+        return (
+            rebuild_tensor,
+            (type(self).__docstack_base__, type(self).__docstack_shape__, np.asarray(self.tensor)),
+        )
+
+
+class ImageJaxArray(ImageTensorMixin, JaxArray):
+    """An image as a JAX array, with ``to_bytes()``, ``save()`` and ``display()``."""
+
+    __slots__ = ()
+    _docstack_family = "image"
+
+
+class AudioJaxArray(AudioTensorMixin, JaxArray):
+    """Audio samples as a JAX array, with ``to_bytes()``, ``save()`` and ``display()``."""
+
+    __slots__ = ()
+    _docstack_family = "audio"
+
+
+class VideoJaxArray(VideoTensorMixin, JaxArray):
+    """Video frames as a JAX array, with ``to_bytes()`` and ``save()``."""
+
+    __slots__ = ()
+    _docstack_family = "video"
+
+
+class JaxArrayEmbedding(JaxArray):
+    """An embedding vector held as a JAX array."""
+
+    __slots__ = ()
+    _docstack_family = "embedding"

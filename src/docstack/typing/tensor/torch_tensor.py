@@ -1,0 +1,90 @@
+"""torch tensor types: ``TorchTensor`` and its image, audio, video and embedding variants.
+
+Importing this module imports torch; ``docstack.typing`` imports it only on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docstack._internal.optional import import_optional
+from docstack.typing.tensor._base import AbstractTensor, rebuild_tensor
+from docstack.typing.tensor._convert import to_torch
+from docstack.typing.tensor._modality import (
+    AudioTensorMixin,
+    ImageTensorMixin,
+    VideoTensorMixin,
+)
+
+torch = import_optional("torch")
+
+__all__ = [
+    "TorchTensor",
+    "ImageTorchTensor",
+    "AudioTorchTensor",
+    "VideoTorchTensor",
+    "TorchEmbedding",
+]
+
+
+class TorchTensor(AbstractTensor, torch.Tensor):
+    """A ``torch.Tensor`` field, optionally with a shape: ``TorchTensor[3, 224, 224]``.
+
+    Accepts torch tensors (kept as they are, on their device), numpy arrays (shared memory),
+    lists of numbers and other frameworks' tensors.
+
+    Example
+    -------
+    >>> import torch
+    >>> from docstack import BaseDoc
+    >>> from docstack.typing import TorchTensor
+    >>> class MyDoc(BaseDoc):
+    ...     tensor: TorchTensor[2, 2]
+    >>> MyDoc(tensor=torch.eye(2)).tensor.sum().item()
+    2.0
+    """
+
+    _docstack_framework = "torch"
+
+    @classmethod
+    def _docstack_convert(cls, value: Any) -> Any:
+        if type(value) is cls:
+            return value
+        return to_torch(value).as_subclass(cls)
+
+    def unwrap(self) -> Any:
+        """The same data as a plain ``torch.Tensor`` (no copy)."""
+        return self.as_subclass(torch.Tensor)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (
+            rebuild_tensor,
+            (type(self).__docstack_base__, type(self).__docstack_shape__, self.unwrap()),
+        )
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        return type(self)._docstack_convert(self.unwrap().clone())
+
+
+class ImageTorchTensor(ImageTensorMixin, TorchTensor):
+    """An image as a torch tensor, with ``to_bytes()``, ``save()`` and ``display()``."""
+
+    _docstack_family = "image"
+
+
+class AudioTorchTensor(AudioTensorMixin, TorchTensor):
+    """Audio samples as a torch tensor, with ``to_bytes()``, ``save()`` and ``display()``."""
+
+    _docstack_family = "audio"
+
+
+class VideoTorchTensor(VideoTensorMixin, TorchTensor):
+    """Video frames as a torch tensor, with ``to_bytes()`` and ``save()``."""
+
+    _docstack_family = "video"
+
+
+class TorchEmbedding(TorchTensor):
+    """An embedding vector held as a torch tensor."""
+
+    _docstack_family = "embedding"
