@@ -358,6 +358,38 @@ def test_object_dtype_array_column():
     assert evaluate(node, lambda p: col, 3).tolist() == [True, False, True]
 
 
+def test_numeric_and_string_columns_are_vectorised(monkeypatch):
+    """No per-document Python matching for numeric, string and list-of-scalar columns."""
+    import docstack._internal.query as query_module
+
+    def forbidden(*args):
+        raise AssertionError("per-value Python fallback used")
+
+    monkeypatch.setattr(query_module, "_py_match", forbidden)
+    monkeypatch.setattr(query_module, "_whole_equal", forbidden)
+    columns = {
+        ("i",): [1, None, 3, 4] * 50,
+        ("f",): np.linspace(0, 1, 200),
+        ("s",): ["ab", "b", None, "cab"] * 50,
+        ("l",): [["a", "b"], [], None, ["c"]] * 50,
+        ("t",): np.arange(600.0).reshape(200, 3),
+    }
+    ops = [
+        {"$eq": 3},
+        {"$neq": "b"},
+        {"$gt": 2},
+        {"$lte": "b"},
+        {"$in": [1, "b", None]},
+        {"$nin": [4, "cab"]},
+        {"$exists": True},
+        {"$regex": "^a|c"},
+        {"$size": 1},
+    ]
+    for field in ("i", "f", "s", "l", "t"):
+        for op in ops:
+            evaluate(parse_filter({field: op}), columns.__getitem__, 200)
+
+
 # --------------------------------------------------------------------------------------------
 # nesting, logic, shorthand
 # --------------------------------------------------------------------------------------------
@@ -396,10 +428,17 @@ def test_and_or_not_combinations():
         True,
     ]
     assert run(
-        {"$or": [{"$and": [{"title": "a"}, {"banner__n": 1}]}, {"$not": {"banner__n": {"$lt": 5}}}]},
+        {
+            "$or": [
+                {"$and": [{"title": "a"}, {"banner__n": 1}]},
+                {"$not": {"banner__n": {"$lt": 5}}},
+            ]
+        },
         NESTED,
     ) == [True, False, True]
-    assert run({"title": {"$in": ["a", "c"]}, "$or": [{"banner__n": 1}, {"banner": None}]}, NESTED) == [
+    assert run(
+        {"title": {"$in": ["a", "c"]}, "$or": [{"banner__n": 1}, {"banner": None}]}, NESTED
+    ) == [
         True,
         False,
         True,
@@ -427,9 +466,7 @@ def test_tree_shapes():
     assert parse_filter({"$or": [{"a": 1}, {"b": 2}]}) == Or(
         (Comparison(("a",), "$eq", 1), Comparison(("b",), "$eq", 2))
     )
-    assert parse_filter({"a": {"$not": {"$in": [1, 2]}}}) == Not(
-        Comparison(("a",), "$in", (1, 2))
-    )
+    assert parse_filter({"a": {"$not": {"$in": [1, 2]}}}) == Not(Comparison(("a",), "$in", (1, 2)))
     assert parse_filter({"a": {"$ne": 1}}) == Comparison(("a",), "$neq", 1)
     node = parse_filter({"a": {"$in": [1, 2]}, "b": {"$eq": [1, 2]}})
     hash(node)  # immutable operands: hashable tree
@@ -518,7 +555,9 @@ def test_fields_validation():
         True,
         False,
     ]
-    with pytest.raises(FilterError, match=r"unknown field 'banner__titel'.*did you mean 'banner__title'"):
+    with pytest.raises(
+        FilterError, match=r"unknown field 'banner__titel'.*did you mean 'banner__title'"
+    ):
         parse_filter({"banner__titel": "x"}, fields=fields)
     with pytest.raises(FilterError, match=r"unknown field 'banner'.*Valid fields: banner__title"):
         parse_filter({"$or": [{"title": 1}, {"banner": 1}]}, fields=fields)
@@ -655,33 +694,26 @@ def _conditions():
     operand = st.one_of(_scalars, st.none())
     ops = st.one_of(
         st.tuples(st.sampled_from(["$eq", "$neq", "$ne"]), operand),
-        st.tuples(st.sampled_from(["$eq", "$neq"]), st.lists(st.one_of(_small_ints, _strs), max_size=2)),
+        st.tuples(
+            st.sampled_from(["$eq", "$neq"]), st.lists(st.one_of(_small_ints, _strs), max_size=2)
+        ),
         st.tuples(st.sampled_from(list(_ORDER)), _scalars),
         st.tuples(
             st.sampled_from(["$in", "$nin"]),
-            st.lists(
-                st.one_of(_scalars, st.none(), st.lists(_small_ints, max_size=2)), max_size=4
-            ),
+            st.lists(st.one_of(_scalars, st.none(), st.lists(_small_ints, max_size=2)), max_size=4),
         ),
         st.tuples(st.just("$exists"), st.booleans()),
         st.tuples(st.just("$regex"), _regexes),
         st.tuples(st.just("$size"), st.integers(0, 3)),
     )
-    single = st.dictionaries(
-        st.sampled_from(FIELDS),
-        st.one_of(
-            _scalars,
-            st.dictionaries(
-                st.sampled_from(["$eq", "$neq", "$gt", "$lt", "$in", "$size", "$regex", "$exists"]),
-                st.nothing(),
-                max_size=0,
-            ).flatmap(lambda _: ops.map(lambda t: {t[0]: t[1]})),
-            ops.map(lambda t: {"$not": {t[0]: t[1]}}),
-            st.lists(ops, min_size=2, max_size=3).map(dict),
-        ),
-        min_size=1,
-        max_size=2,
+    condition = st.one_of(
+        _scalars,  # shorthand for $eq
+        st.lists(st.one_of(_small_ints, _strs), max_size=3),  # whole-list equality
+        ops.map(lambda t: {t[0]: t[1]}),
+        ops.map(lambda t: {"$not": {t[0]: t[1]}}),
+        st.lists(ops, min_size=2, max_size=3).map(dict),
     )
+    single = st.dictionaries(st.sampled_from(FIELDS), condition, min_size=1, max_size=2)
     return st.recursive(
         single,
         lambda children: st.one_of(

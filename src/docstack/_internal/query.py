@@ -545,12 +545,13 @@ def _array_match(data: np.ndarray, op: str, operand: Any) -> np.ndarray | None:
         if op == "$regex":
             if not is_str:
                 return np.zeros(len(data), bool)
-            pattern = re.compile(operand)
-            unique, inverse = np.unique(data, return_inverse=True)
-            hits = np.fromiter(
-                (pattern.search(u) is not None for u in unique.tolist()), bool, len(unique)
-            )
-            return hits[inverse.reshape(-1)]
+            # the pattern runs once per distinct value; mapping back runs in C
+            search = re.compile(operand).search
+            values = data.tolist()
+            hits = dict.fromkeys(values, False)
+            for value in hits:
+                hits[value] = search(value) is not None
+            return np.fromiter(map(hits.__getitem__, values), bool, len(values))
         if op == "$size":
             if not is_str:
                 return np.zeros(len(data), bool)
@@ -603,6 +604,14 @@ def _clean_scalar_array(values: list[Any]) -> np.ndarray | None:
     return None
 
 
+def _may_hold_none(values: list[Any]) -> bool:
+    """False only if no value is None; fast (``list.count`` runs in C) for plain values."""
+    try:
+        return values.count(None) > 0  # identity is checked first: every None is counted
+    except Exception:  # noqa: BLE001 - an element's __eq__ failed (e.g. a numpy array)
+        return True
+
+
 class _Column:
     """One field's values for all n documents, analysed once for vectorised matching.
 
@@ -646,7 +655,7 @@ class _Column:
 
     def _from_list(self, values: list[Any]) -> None:
         n = self.n
-        if values.count(None):
+        if _may_hold_none(values):
             self.missing = np.fromiter(
                 map(operator.is_, values, itertools.repeat(None)), bool, count=n
             )
@@ -668,7 +677,7 @@ class _Column:
         if types <= {list, tuple}:
             lengths = np.fromiter(map(len, values), np.int64, count=len(values))
             flat = list(itertools.chain.from_iterable(values))
-            flat_arr = None if flat.count(None) else _clean_scalar_array(flat)
+            flat_arr = None if _may_hold_none(flat) else _clean_scalar_array(flat)
             if flat_arr is not None:
                 self.kind, self.data = "lists", flat_arr
                 self.offsets = np.concatenate(([0], np.cumsum(lengths)))

@@ -86,6 +86,8 @@ class AbstractTensor:
     :mod:`docstack.typing.tensor._shape` for the matching rule.
     """
 
+    __slots__ = ()
+
     __docstack_shape__: ClassVar[ShapeSpec | None] = None
     # the shape when it is all fixed ints (the common case, checked with one tuple compare)
     __docstack_fixed_shape__: ClassVar[tuple[int, ...] | None] = None
@@ -115,6 +117,7 @@ class AbstractTensor:
                 "__docstack_shape__": spec,
                 "__docstack_fixed_shape__": (spec if all(type(d) is int for d in spec) else None),
                 "__module__": cls.__module__,
+                "__slots__": (),
             },
         )
         sub.__docstack_base__ = cls

@@ -31,6 +31,8 @@ class ImageTensorMixin:
     and the last does not) or ``(H, W)``; floats in ``[0, 1]`` are scaled to 0..255.
     """
 
+    __slots__ = ()
+
     def to_bytes(self, format: str = "PNG") -> bytes:  # noqa: A002 - mirrors PIL's name
         """Encode the image, e.g. as PNG or JPEG bytes.
 
@@ -71,6 +73,8 @@ class AudioTensorMixin:
     ``[-1, 1]`` or int16.
     """
 
+    __slots__ = ()
+
     def to_bytes(self, frame_rate: int = 44100, format: str = "wav") -> bytes:  # noqa: A002
         """Encode the samples as an audio file (WAV by default)."""
         from docstack._internal.media import encode_audio
@@ -105,6 +109,8 @@ class VideoTensorMixin:
 
     A video tensor is ``(frames, H, W, 3)`` of uint8.
     """
+
+    __slots__ = ()
 
     def to_bytes(
         self,

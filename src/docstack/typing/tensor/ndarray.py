@@ -43,6 +43,8 @@ class NdArray(AbstractTensor, np.ndarray):
     (4,)
     """
 
+    __slots__ = ()
+
     _docstack_framework = "numpy"
 
     @classmethod
@@ -80,11 +82,15 @@ class NdArray(AbstractTensor, np.ndarray):
 class ImageNdArray(ImageTensorMixin, NdArray):
     """An image as a numpy array, with ``to_bytes()``, ``save()`` and ``display()``."""
 
+    __slots__ = ()
+
     _docstack_family = "image"
 
 
 class AudioNdArray(AudioTensorMixin, NdArray):
     """Audio samples as a numpy array, with ``to_bytes()``, ``save()`` and ``display()``."""
+
+    __slots__ = ()
 
     _docstack_family = "audio"
 
@@ -92,10 +98,14 @@ class AudioNdArray(AudioTensorMixin, NdArray):
 class VideoNdArray(VideoTensorMixin, NdArray):
     """Video frames ``(frames, H, W, 3)`` as a numpy array, with ``to_bytes()`` and ``save()``."""
 
+    __slots__ = ()
+
     _docstack_family = "video"
 
 
 class NdArrayEmbedding(NdArray):
     """An embedding vector held as a numpy array."""
+
+    __slots__ = ()
 
     _docstack_family = "embedding"

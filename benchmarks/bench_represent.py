@@ -1,0 +1,173 @@
+"""Representing data: docstack against DocArray 0.41 and bare numpy, side by side.
+
+Run ``make bench-represent`` (or ``.venv/bin/python benchmarks/bench_represent.py``). The
+DocArray half runs in its own environment (``.venv-docarray``, numpy<2, because DocArray's
+DocVec breaks on numpy 2) through a subprocess running this same file with ``--impl docarray``;
+both halves use the same data (seeded) and the same code.
+
+Workload: 100k documents of ``text: str`` + ``embedding: NdArray[128]`` (float32).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+
+N_DOCS = 100_000
+DIM = 128
+REPEATS = 3
+ROOT = Path(__file__).resolve().parent.parent
+DOCARRAY_PYTHON = ROOT / ".venv-docarray" / "bin" / "python"
+
+
+def best_of(fn, repeats: int = REPEATS, setup=None) -> tuple[float, object]:
+    """The fastest of ``repeats`` runs, in seconds, and the last result.
+
+    ``setup()``, when given, runs untimed before each run and its result is passed to ``fn``.
+    """
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        arg = setup() if setup is not None else None
+        t0 = time.perf_counter()
+        result = fn(arg) if setup is not None else fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def make_data(n: int, dim: int):
+    rng = np.random.default_rng(0)
+    embeddings = rng.standard_normal((n, dim), dtype=np.float32)
+    texts = [f"document number {i}" for i in range(n)]
+    query = rng.standard_normal(dim, dtype=np.float32)
+    return texts, embeddings, query
+
+
+def run_impl(impl: str, n: int) -> dict[str, float]:
+    """Time each step with ``impl`` ('docstack' or 'docarray')."""
+    if impl == "docstack":
+        from docstack import BaseDoc, DocList
+        from docstack.typing import NdArray
+        from docstack.utils import find
+    else:
+        from docarray import BaseDoc, DocList
+        from docarray.typing import NdArray
+        from docarray.utils.find import find
+
+    class MyDoc(BaseDoc):
+        text: str
+        embedding: NdArray[DIM]
+
+    texts, embeddings, query = make_data(n, DIM)
+    rows = list(embeddings)
+    out: dict[str, float] = {}
+    out["create documents"], docs = best_of(
+        lambda: [MyDoc(text=t, embedding=e) for t, e in zip(texts, rows)]
+    )
+    out["DocList[...](docs)"], dl = best_of(lambda: DocList[MyDoc](docs))
+    out["DocList -> DocVec"], dv = best_of(lambda: dl.to_doc_vec())
+    out["read column (DocList)"], _ = best_of(lambda: dl.embedding)
+    out["read column (DocVec)"], _ = best_of(lambda: dv.embedding)
+    out["iterate DocVec views"], _ = best_of(lambda: [d.text for d in dv])
+    out["find cosine, 1 query (DocVec)"], res = best_of(
+        lambda: find(dv, query, search_field="embedding", metric="cosine_sim", limit=10),
+        repeats=10,
+    )
+    top_ids = [int(d.text.rsplit(" ", 1)[1]) for d in res.documents]
+    # DocArray's to_doc_list() consumes its DocVec: convert a fresh one each run
+    out["DocVec -> DocList"], _ = best_of(
+        lambda fresh: fresh.to_doc_list(), setup=lambda: dl.to_doc_vec()
+    )
+    out["_top_ids"] = top_ids  # type: ignore[assignment]
+    return out
+
+
+def bare_numpy(n: int) -> dict[str, float]:
+    _, embeddings, query = make_data(n, DIM)
+
+    def dot_topk():
+        scores = embeddings @ query
+        top = np.argpartition(-scores, 10)[:10]
+        return top[np.argsort(-scores[top])]
+
+    def cosine_topk():
+        scores = (embeddings @ query) / (
+            np.linalg.norm(embeddings, axis=1) * np.linalg.norm(query) + 1e-30
+        )
+        top = np.argpartition(-scores, 10)[:10]
+        return top[np.argsort(-scores[top])]
+
+    out = {}
+    out["matmul + argpartition"], _ = best_of(dot_topk, repeats=10)
+    out["cosine matmul + norms + argpartition"], top = best_of(cosine_topk, repeats=10)
+    out["_top_ids"] = top.tolist()  # type: ignore[assignment]
+    return out
+
+
+def run_docarray(n: int) -> dict[str, float] | None:
+    if not DOCARRAY_PYTHON.exists():
+        print("(DocArray environment missing: run `make .venv-docarray/bin/python`)")
+        return None
+    proc = subprocess.run(
+        [str(DOCARRAY_PYTHON), __file__, "--impl", "docarray", "--n", str(n), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--impl", default="both", choices=["both", "docstack", "docarray"])
+    parser.add_argument("--n", type=int, default=N_DOCS)
+    parser.add_argument("--json", action="store_true", help="print one JSON line (internal)")
+    args = parser.parse_args()
+
+    if args.impl != "both":
+        result = run_impl(args.impl, args.n)
+        print(json.dumps(result) if args.json else result)
+        return
+
+    ours = run_impl("docstack", args.n)
+    theirs = run_docarray(args.n)
+    bare = bare_numpy(args.n)
+    import numpy
+
+    print(
+        f"# bench_represent: {args.n} docs of text + NdArray[{DIM}] float32; best of "
+        f"{REPEATS} (find: best of 10)\n# machine: {platform.machine()}, {os.cpu_count()} "
+        f"cores, Python {platform.python_version()}, numpy {numpy.__version__}"
+    )
+    print("\n| step | docstack (s) | DocArray 0.41 (s) | DocArray / docstack |")
+    print("|---|---:|---:|---:|")
+    for step, t in ours.items():
+        if step.startswith("_"):
+            continue
+        other = None if theirs is None else theirs.get(step)
+        ratio = "n/a" if other is None else f"{other / t:.1f}x"
+        shown = "n/a" if other is None else f"{other:.4f}"
+        print(f"| {step} | {t:.4f} | {shown} | {ratio} |")
+    find_t = ours["find cosine, 1 query (DocVec)"]
+    print("\n| exact find vs bare numpy | seconds | docstack / bare |")
+    print("|---|---:|---:|")
+    for step, t in bare.items():
+        if step.startswith("_"):
+            continue
+        print(f"| {step} | {t:.4f} | {find_t / t:.2f}x |")
+    same = ours["_top_ids"] == bare["_top_ids"]
+    print(f"\ndocstack's cosine top-10 equals bare numpy's: {same}")
+    if theirs is not None:
+        print(
+            f"DocArray's cosine top-10 equals bare numpy's: {theirs['_top_ids'] == bare['_top_ids']}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""Exact nearest-neighbour search over a ``DocList`` or ``DocVec``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from docstack._internal.metrics import canonical_metric, higher_is_better
+from docstack._internal.metrics import scores as _scores
+from docstack._internal.metrics import top_k as _top_k
+from docstack.typing.tensor._convert import framework_of, to_numpy
+from docstack.utils._paths import column_values
+
+__all__ = ["FindResult", "find", "find_batched"]
+
+
+class FindResult(NamedTuple):
+    """The documents found, best first, and their scores."""
+
+    documents: Any
+    scores: Any
+
+
+def _stack(values: Any, search_field: str) -> tuple[Any, np.ndarray | None]:
+    """The index matrix and the positions of documents that have a vector (None: all)."""
+    if framework_of(values) is not None:
+        return values, None
+    present = [i for i, v in enumerate(values) if v is not None]
+    if not present:
+        raise ValueError(f"no document has a value in search field {search_field!r}")
+    rows = values if len(present) == len(values) else [values[i] for i in present]
+    if any(isinstance(r, list) for r in rows):
+        raise ValueError(
+            f"search field {search_field!r} goes through a DocList field: search the nested "
+            "documents directly (e.g. docs.traverse_flat(...))"
+        )
+    fw = {framework_of(r) for r in rows}
+    if fw == {"torch"}:
+        torch = sys.modules["torch"]
+        matrix = torch.stack([r.as_subclass(torch.Tensor) for r in rows])
+    else:
+        matrix = np.array([to_numpy(r) for r in rows])
+    positions = None if len(present) == len(values) else np.asarray(present)
+    return matrix, positions
+
+
+def _index_matrix(index: Any, search_field: str, cache: dict | None) -> tuple[Any, Any]:
+    if not search_field:
+        raise ValueError("find() needs search_field=, the name of the vector field to search")
+    key = (id(index), len(index), search_field)
+    if cache is not None and key in cache:
+        return cache[key]
+    from docstack.array.doc_vec import DocVec
+
+    values = column_values(index, tuple(search_field.split("__")))
+    if isinstance(index, DocVec) and framework_of(values) is not None:
+        result: tuple[Any, Any] = (values, None)
+    elif isinstance(index, DocVec) and "__" not in search_field:
+        data, mask = index.get_tensor_column(search_field)
+        if data is None:
+            raise ValueError(f"no document has a value in search field {search_field!r}")
+        if mask is None:
+            result = (data, None)
+        else:
+            positions = np.flatnonzero(mask)
+            result = (_take_rows(data, positions), positions)
+    else:
+        result = _stack(values, search_field)
+    if result[0].ndim != 2:
+        raise ValueError(
+            f"search field {search_field!r} must hold 1-D vectors; the stacked column has "
+            f"shape {tuple(result[0].shape)}"
+        )
+    if cache is not None:
+        cache[key] = result
+    return result
+
+
+def _take_rows(data: Any, positions: np.ndarray) -> Any:
+    if framework_of(data) == "torch":
+        return data[sys.modules["torch"].from_numpy(positions)]
+    return data[positions]
+
+
+def _query_matrix(query: Any, search_field: str, batched: bool) -> Any:
+    if hasattr(query, "model_fields"):  # a document
+        query = [query]
+        batched_docs = True
+    else:
+        batched_docs = getattr(type(query), "__docstack_doc_array__", False)
+    if batched_docs:
+        values = column_values(query, tuple(search_field.split("__")))
+        if framework_of(values) is None:
+            if any(v is None for v in values):
+                raise ValueError(f"a query document has no value in {search_field!r}")
+            values = np.stack([to_numpy(v) for v in values])
+        return values
+    if framework_of(query) is None:
+        query = np.asarray(query)
+    if query.ndim == 1:
+        if batched:
+            raise ValueError("find_batched() needs several queries: a 2-D array or documents")
+        query = query[None, :]
+    return query
+
+
+def _plain(x: Any) -> Any:
+    unwrap = getattr(x, "unwrap", None)
+    return unwrap() if unwrap is not None else x
+
+
+def _search(
+    index: Any,
+    query: Any,
+    search_field: str,
+    metric: str,
+    limit: int,
+    device: str | None,
+    descending: bool | None,
+    cache: dict | None,
+    batched: bool,
+) -> list[FindResult]:
+    metric = canonical_metric(metric)
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    if len(index) == 0:
+        empty = index[:0]
+        n_queries = 1 if not batched else len(query)
+        return [FindResult(empty, np.zeros(0)) for _ in range(n_queries)]
+    matrix, positions = _index_matrix(index, search_field, cache)
+    queries = _query_matrix(query, search_field, batched)
+    matrix, queries = _plain(matrix), _plain(queries)
+    if framework_of(matrix) == "jax" or framework_of(queries) == "jax":
+        matrix, queries = to_numpy(matrix), to_numpy(queries)
+    if framework_of(matrix) == "torch" or framework_of(queries) == "torch":
+        from docstack.typing.tensor._convert import to_torch
+
+        matrix, queries = to_torch(matrix), to_torch(queries)
+        if device is not None:
+            matrix, queries = matrix.to(device), queries.to(device)
+        queries = queries.to(matrix.dtype)
+    natural = higher_is_better(metric)
+    if descending is None or descending == natural:
+        rows, top_scores = _top_k(matrix, queries, metric, limit)
+    else:  # the caller asked for the opposite order: worst first
+        all_scores = _scores(matrix, queries, metric)
+        flipped = -all_scores
+        rows, _ = _top_k_from_scores(flipped, limit)
+        top_scores = _gather(all_scores, rows)
+    rows_np = to_numpy(rows).astype(np.int64)
+    out = []
+    for q in range(rows_np.shape[0]):
+        picked = rows_np[q] if positions is None else positions[rows_np[q]]
+        out.append(FindResult(index[picked], top_scores[q]))
+    return out
+
+
+def _top_k_from_scores(scores_: Any, k: int) -> tuple[Any, Any]:
+    s = to_numpy(scores_)
+    k = min(k, s.shape[1])
+    part = (
+        np.argpartition(-s, k - 1, axis=1)[:, :k]
+        if k < s.shape[1]
+        else np.tile(np.arange(s.shape[1]), (s.shape[0], 1))
+    )
+    vals = np.take_along_axis(s, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1), np.take_along_axis(vals, order, axis=1)
+
+
+def _gather(scores_: Any, rows: np.ndarray) -> Any:
+    if framework_of(scores_) == "torch":
+        torch = sys.modules["torch"]
+        return torch.gather(scores_, 1, torch.from_numpy(rows))
+    return np.take_along_axis(to_numpy(scores_), rows, axis=1)
+
+
+def find(
+    index: Any,
+    query: Any,
+    search_field: str = "",
+    metric: str = "cosine_sim",
+    limit: int = 10,
+    device: str | None = None,
+    descending: bool | None = None,
+    cache: dict | None = None,
+) -> FindResult:
+    """Exact nearest-neighbour search of one query over a ``DocList`` or ``DocVec``.
+
+    The whole index is scored with one matrix product (numpy, or torch when the vectors are
+    torch tensors) and the best ``limit`` are picked with a partial sort.
+
+    Parameters
+    ----------
+    index:
+        The documents to search.
+    query:
+        A document (its ``search_field`` is used) or a vector.
+    search_field:
+        The vector field to search; nested fields with ``__`` (``'image__embedding'``).
+    metric:
+        ``'cosine_sim'`` (default), ``'euclidean_dist'``, ``'sqeuclidean_dist'`` or
+        ``'dot'`` (also ``'cosine'``, ``'l2'``, ``'ip'``).
+    limit:
+        How many documents to return.
+    device:
+        For torch vectors, the device to compute on (e.g. ``'cuda'``).
+    descending:
+        Order of the results; by default best first (highest similarity, lowest distance).
+    cache:
+        A dict to reuse the stacked index vectors of a ``DocList`` across calls.
+
+    Returns
+    -------
+    ``FindResult(documents, scores)``: the documents (same array type as ``index``) and their
+    scores, best first. Documents with no vector (``None``) are never returned.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from docstack import BaseDoc, DocList
+    >>> from docstack.typing import NdArray
+    >>> from docstack.utils import find
+    >>> class D(BaseDoc):
+    ...     emb: NdArray[2]
+    >>> docs = DocList[D]([D(emb=[1, 0]), D(emb=[0, 1]), D(emb=[1, 1])])
+    >>> result = find(docs, np.array([1.0, 0.1]), search_field='emb', limit=2)
+    >>> [d.emb.tolist() for d in result.documents]
+    [[1, 0], [1, 1]]
+    """
+    return _search(index, query, search_field, metric, limit, device, descending, cache, False)[0]
+
+
+def find_batched(
+    index: Any,
+    query: Any,
+    search_field: str = "",
+    metric: str = "cosine_sim",
+    limit: int = 10,
+    device: str | None = None,
+    descending: bool | None = None,
+    cache: dict | None = None,
+) -> list[FindResult]:
+    """Exact nearest-neighbour search of several queries at once.
+
+    Parameters
+    ----------
+    index, search_field, metric, limit, device, descending, cache:
+        As in :func:`find`.
+    query:
+        A ``DocList``/``DocVec`` of query documents or a 2-D array of query vectors.
+
+    Returns
+    -------
+    One ``FindResult`` per query.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from docstack import BaseDoc, DocList
+    >>> from docstack.typing import NdArray
+    >>> from docstack.utils import find_batched
+    >>> class D(BaseDoc):
+    ...     emb: NdArray[2]
+    >>> docs = DocList[D]([D(emb=[1, 0]), D(emb=[0, 1])])
+    >>> results = find_batched(docs, np.eye(2), search_field='emb', limit=1)
+    >>> [r.documents[0].emb.tolist() for r in results]
+    [[1, 0], [0, 1]]
+    """
+    return _search(index, query, search_field, metric, limit, device, descending, cache, True)

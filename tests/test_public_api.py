@@ -1,0 +1,49 @@
+"""Every public package lists exactly its public names in ``__all__``, and they all import."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+PACKAGES = [
+    "docstack",
+    "docstack.errors",
+    "docstack.typing",
+    "docstack.typing.tensor",
+    "docstack.base_doc",
+    "docstack.array",
+    "docstack.documents",
+    "docstack.utils",
+]
+
+
+def _defined_public_names(module) -> set[str]:
+    names = set()
+    for name, value in vars(module).items():
+        if name.startswith("_") or inspect.ismodule(value):
+            continue
+        origin = getattr(value, "__module__", None) or ""
+        if origin.startswith("docstack"):
+            names.add(name)
+    return names
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_all_lists_exactly_the_public_names(package):
+    module = importlib.import_module(package)
+    exported = list(module.__all__)
+    assert len(exported) == len(set(exported)), f"duplicates in {package}.__all__"
+    # everything defined or imported here from docstack is exported ...
+    missing = _defined_public_names(module) - set(exported)
+    assert not missing, f"{package} has public names missing from __all__: {sorted(missing)}"
+    # ... and everything exported resolves (lazy names included)
+    for name in exported:
+        assert getattr(module, name) is not None, f"{package}.{name} does not resolve"
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    typing_module = importlib.import_module("docstack.typing")
+    with pytest.raises(AttributeError):
+        typing_module.NotAType  # noqa: B018
