@@ -7,11 +7,20 @@ from typing import Any, ClassVar, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from docstack._internal.equality import values_equal
-from docstack._internal.fields import doc_fields
+from docstack._internal.fields import doc_fields, unwrap_optional
 from docstack.errors import DocTypeError
 from docstack.typing.id import ID, new_id
 
 __all__ = ["BaseDoc", "BaseDocWithoutId", "construct_doc"]
+
+
+def _allows_none(annotation: Any) -> bool:
+    if annotation is None or annotation is type(None) or annotation is Any:
+        return True
+    if annotation is object:
+        return True
+    _, optional = unwrap_optional(annotation)
+    return optional
 
 
 class BaseDocWithoutId(BaseModel):
@@ -31,6 +40,23 @@ class BaseDocWithoutId(BaseModel):
     )
 
     __docstack_document__: ClassVar[bool] = True
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """A field declared ``x: T = None`` accepts ``None``, as its default promises.
+
+        pydantic does not validate defaults, so ``bytes: ImageBytes = None`` would hold
+        ``None`` yet reject it on assignment or when loading JSON it wrote itself; docstack
+        widens such annotations to ``Optional[T]``.
+        """
+        super().__pydantic_init_subclass__(**kwargs)
+        widened = False
+        for info in cls.model_fields.values():
+            if info.default is None and not _allows_none(info.annotation):
+                info.annotation = Optional[info.annotation]  # type: ignore[assignment]
+                widened = True
+        if widened:
+            cls.model_rebuild(force=True)
 
     # -- identity -----------------------------------------------------------------------------
 

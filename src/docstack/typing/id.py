@@ -14,8 +14,17 @@ from pydantic_core import core_schema
 __all__ = ["ID", "new_id"]
 
 
-class ID(str):
+class _IDMeta(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, str)
+
+
+class ID(str, metaclass=_IDMeta):
     """A document id: a string. ``int`` and ``uuid.UUID`` values are accepted and converted.
+
+    Ids are stored as plain ``str`` (cheaper to create, and a document whose fields are all
+    plain values is cheaper for the garbage collector); ``isinstance(doc.id, ID)`` holds for
+    any string.
 
     Example
     -------
@@ -29,15 +38,15 @@ class ID(str):
     __slots__ = ()
 
     @classmethod
-    def _docstack_validate(cls, value: Any) -> ID:
-        if type(value) is cls:
+    def _docstack_validate(cls, value: Any) -> str:
+        if type(value) is str:
             return value
         if isinstance(value, str):
-            return cls(value)
+            return str(value)
         if isinstance(value, int) and not isinstance(value, bool):
-            return cls(str(value))
+            return str(value)
         if isinstance(value, uuid.UUID):
-            return cls(value.hex)
+            return value.hex
         raise ValueError(f"an id must be a str, int or UUID, got {type(value).__name__}")
 
     @classmethod
@@ -48,20 +57,20 @@ class ID(str):
             cls._docstack_validate,
             json_schema_input_schema=core_schema.str_schema(),
             serialization=core_schema.plain_serializer_function_ser_schema(
-                str, when_used="json-unless-none"
+                str, when_used="json-unless-none", return_schema=core_schema.str_schema()
             ),
         )
 
 
 _POOL_IDS = 1024
-_current_batch: list[ID] = []
+_current_batch: list[str] = []
 
 
-def _id_batch(_: object) -> list[ID]:
+def _id_batch(_: object) -> list[str]:
     """1024 fresh ids from one ``os.urandom`` call."""
     global _current_batch
     blob = os.urandom(16 * _POOL_IDS).hex()
-    _current_batch = [ID(blob[i : i + 32]) for i in range(0, len(blob), 32)]
+    _current_batch = [blob[i : i + 32] for i in range(0, len(blob), 32)]
     return _current_batch
 
 

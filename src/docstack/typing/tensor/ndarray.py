@@ -13,6 +13,7 @@ from docstack.typing.tensor._modality import (
     ImageTensorMixin,
     VideoTensorMixin,
 )
+from docstack.typing.tensor._shape import check_shape
 
 _NUMERIC_KINDS = frozenset("biufc")
 
@@ -25,12 +26,27 @@ __all__ = [
 ]
 
 
-class NdArray(AbstractTensor, np.ndarray):
+class _NdArrayMeta(type):
+    """Makes ``isinstance(plain_numpy_array, NdArray[...])`` answer by dtype and shape."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        if cls.__dict__.get("_docstack_plain", cls._docstack_plain) and isinstance(obj, np.ndarray):
+            if obj.dtype.kind not in _NUMERIC_KINDS:
+                return False
+            spec = cls.__docstack_shape__
+            return spec is None or check_shape(tuple(obj.shape), spec) is None
+        return type.__instancecheck__(cls, obj)
+
+
+class NdArray(AbstractTensor, np.ndarray, metaclass=_NdArrayMeta):
     """A numpy array field, optionally with a shape: ``NdArray[128]``, ``NdArray['n', 3]``.
 
-    Accepts numpy arrays (no copy), lists and tuples of numbers, and tensors of other
-    frameworks (torch, jax, tensorflow), which are converted. The value is a subclass of
-    ``np.ndarray``, so everything numpy does works on it.
+    Accepts numpy arrays (kept as they are: no copy), lists and tuples of numbers, and
+    tensors of other frameworks (torch, jax, tensorflow), which are converted. The value is a
+    plain ``np.ndarray``: nothing wraps it, so it costs nothing to create and every numpy
+    function sees a normal array. ``isinstance(value, NdArray[128])`` is true for any numeric
+    array of that shape. (The image, audio and video variants are subclasses of
+    ``np.ndarray`` instead, because they carry methods such as ``to_bytes()``.)
 
     Example
     -------
@@ -46,21 +62,29 @@ class NdArray(AbstractTensor, np.ndarray):
     __slots__ = ()
 
     _docstack_framework = "numpy"
+    # values are plain np.ndarray (True) or views as this class (False: modality variants)
+    _docstack_plain = True
 
     @classmethod
     def _docstack_convert(cls, value: Any) -> Any:
-        if type(value) is cls:
-            return value
+        if type(value) is (np.ndarray if cls._docstack_plain else cls):
+            if value.dtype.kind in _NUMERIC_KINDS:
+                return value
         arr = to_numpy(value)
         if arr.dtype.kind not in _NUMERIC_KINDS:
             raise ValueError(f"expected an array of numbers, got dtype {arr.dtype}")
+        if cls._docstack_plain:
+            return arr if type(arr) is np.ndarray else arr.view(np.ndarray)
         return arr.view(cls)
 
     @classmethod
     def _docstack_validate(cls, value: Any) -> Any:
         # hot path: a numeric numpy array of the declared fixed shape (one C call each)
         if isinstance(value, np.ndarray) and value.dtype.kind in _NUMERIC_KINDS:
-            out = value if type(value) is cls else value.view(cls)
+            if cls._docstack_plain:
+                out = value if type(value) is np.ndarray else value.view(np.ndarray)
+            else:
+                out = value if type(value) is cls else value.view(cls)
             fixed = cls.__docstack_fixed_shape__
             if fixed is not None and out.shape == fixed:
                 return out
@@ -85,6 +109,7 @@ class ImageNdArray(ImageTensorMixin, NdArray):
     __slots__ = ()
 
     _docstack_family = "image"
+    _docstack_plain = False
 
 
 class AudioNdArray(AudioTensorMixin, NdArray):
@@ -93,6 +118,7 @@ class AudioNdArray(AudioTensorMixin, NdArray):
     __slots__ = ()
 
     _docstack_family = "audio"
+    _docstack_plain = False
 
 
 class VideoNdArray(VideoTensorMixin, NdArray):
@@ -101,6 +127,7 @@ class VideoNdArray(VideoTensorMixin, NdArray):
     __slots__ = ()
 
     _docstack_family = "video"
+    _docstack_plain = False
 
 
 class NdArrayEmbedding(NdArray):
