@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from docstack._internal.optional import import_optional
-from docstack.errors import LoadError
+from docstack.errors import LoadError, MissingDependencyError
 
 __all__ = [
     "decode_audio",
@@ -609,9 +609,9 @@ def _load_trimesh(data: bytes, file_type: str, force: str | None, **kwargs: Any)
             force=force,
             **kwargs,
         )
-    except ImportError:
+    except MissingDependencyError:
         raise
-    except Exception as exc:  # trimesh raises ValueError, KeyError, IndexError, ...
+    except Exception as exc:  # trimesh raises ValueError, KeyError, ImportError (codecs), ...
         raise LoadError(
             f"not a decodable {file_type!r} mesh ({_describe(data)}): {type(exc).__name__}: {exc}"
         ) from exc

@@ -396,3 +396,9 @@ def _rebuild_doc_vec(doc_type: type, docs: Sequence[Any], tensor_type: type | No
 
 
 DocVec.__docstack_array_base__ = DocVec
+
+
+# doctest compiles docstring examples with the __future__ flags it finds in the module
+# namespace; without this, pydantic models defined in the examples could not resolve
+# their string annotations
+del annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.tree import Tree
 
 from docstack._internal.fields import doc_fields, type_name, unwrap_optional
@@ -51,7 +52,7 @@ def doc_tree(doc: Any, label: str | None = None) -> Tree:
                     break
                 sub.add(doc_tree(item, label=f"[{i}] {type(item).__name__}"))
         else:
-            tree.add(f"{name}: {describe_value(value)}")
+            tree.add(escape(f"{name}: {describe_value(value)}"))
     return tree
 
 
@@ -62,9 +63,11 @@ def schema_tree(cls: type, label: str | None = None, _seen: tuple = ()) -> Tree:
         if kind.kind in ("doc", "doclist") and kind.doc_cls not in _seen:
             inner, _ = unwrap_optional(kind.annotation)
             shown = type_name(kind.annotation) if kind.kind == "doc" else inner.__name__
-            tree.add(schema_tree(kind.doc_cls, label=f"{name}: {shown}", _seen=(*_seen, cls)))
+            tree.add(
+                schema_tree(kind.doc_cls, label=escape(f"{name}: {shown}"), _seen=(*_seen, cls))
+            )
         else:
-            tree.add(f"{name}: {type_name(kind.annotation)}")
+            tree.add(escape(f"{name}: {type_name(kind.annotation)}"))
     return tree
 
 

@@ -222,3 +222,9 @@ def _doc_type_of_class(cls: type) -> type:
 
 def _doc_type(doc: Any) -> type:
     return _doc_type_of_class(type(doc))
+
+
+# doctest compiles docstring examples with the __future__ flags it finds in the module
+# namespace; without this, pydantic models defined in the examples could not resolve
+# their string annotations
+del annotations

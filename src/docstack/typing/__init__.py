@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from docstack.typing.bytes import AudioBytes, ImageBytes, VideoBytes, VideoLoadResult
 from docstack.typing.id import ID
 from docstack.typing.tensor import _LAZY as _LAZY_TENSORS
 from docstack.typing.tensor import (
@@ -24,6 +25,15 @@ from docstack.typing.tensor import (
     VideoNdArray,
     VideoTensor,
 )
+from docstack.typing.url import (
+    AnyUrl,
+    AudioUrl,
+    ImageUrl,
+    Mesh3DUrl,
+    PointCloud3DUrl,
+    TextUrl,
+    VideoUrl,
+)
 
 __all__ = [
     "ID",
@@ -38,6 +48,17 @@ __all__ = [
     "NdArrayEmbedding",
     "VideoNdArray",
     "VideoTensor",
+    "AnyUrl",
+    "AudioUrl",
+    "ImageUrl",
+    "Mesh3DUrl",
+    "PointCloud3DUrl",
+    "TextUrl",
+    "VideoUrl",
+    "AudioBytes",
+    "ImageBytes",
+    "VideoBytes",
+    "VideoLoadResult",
     *_LAZY_TENSORS,
 ]
 

@@ -1,0 +1,85 @@
+"""Helpers shared by the URL types' ``load()`` and ``display()`` methods."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from docstack._internal.fetch import url_extension
+from docstack.errors import LoadError
+
+__all__ = ["guess_3d_file_type", "media_mimetype", "naming_url", "shown_url"]
+
+_SHOWN_CHARS = 100
+
+# media types of data: URLs holding 3D files
+_3D_MEDIA_TYPES = {
+    "model/obj": "obj",
+    "model/stl": "stl",
+    "model/x.stl-ascii": "stl",
+    "model/x.stl-binary": "stl",
+    "model/gltf-binary": "glb",
+    "model/gltf+json": "gltf",
+    "model/ply": "ply",
+    "application/ply": "ply",
+    "model/vnd.collada+xml": "dae",
+    "model/3mf": "3mf",
+}
+
+
+def shown_url(url: str) -> str:
+    """The URL quoted for an error message (long ``data:`` URLs are cut)."""
+    return repr(url if len(url) <= _SHOWN_CHARS else url[:_SHOWN_CHARS] + "...")
+
+
+@contextmanager
+def naming_url(url: str) -> Iterator[None]:
+    """Re-raise a :class:`LoadError` from decoding with the URL in front of its message."""
+    try:
+        yield
+    except LoadError as exc:
+        raise LoadError(f"cannot load {shown_url(url)}: {exc}") from exc
+
+
+def guess_3d_file_type(url: str, data: bytes, file_type: str | None) -> str:
+    """The format of a 3D file: ``file_type`` if given, else from the URL, else sniffed.
+
+    Raises
+    ------
+    LoadError
+        The format cannot be told; the message asks for ``file_type``.
+    """
+    if file_type:
+        return file_type.lower().lstrip(".")
+    if url[:5].lower() == "data:":
+        media_type = url[5:].partition(",")[0].split(";")[0].strip().lower()
+        if media_type in _3D_MEDIA_TYPES:
+            return _3D_MEDIA_TYPES[media_type]
+    else:
+        ext = url_extension(url)
+        if ext:
+            return ext
+    head = bytes(data[:80]).lstrip()
+    if head[:3] == b"ply":
+        return "ply"
+    if head[:4] == b"glTF":
+        return "glb"
+    if head[:3] == b"OFF":
+        return "off"
+    if head[:5] == b"solid":
+        return "stl"
+    raise LoadError(
+        f"cannot load {shown_url(url)}: cannot tell the 3D file format (no extension); "
+        "pass file_type='obj' (or 'ply', 'stl', 'glb', ...)"
+    )
+
+
+def media_mimetype(url: str, default: str) -> str:
+    """The MIME type of a URL from its extension, or ``default``."""
+    ext = url_extension(url)
+    if ext:
+        guessed = mimetypes.guess_type(f"x.{ext}")[0]
+        if guessed:
+            return guessed
+    return default

@@ -1,0 +1,159 @@
+"""``ImageUrl``: the URL of an image."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from docstack._internal.fetch import is_remote
+from docstack.typing.bytes.image_bytes import ImageBytes
+from docstack.typing.tensor._modality import display_in_notebook
+from docstack.typing.tensor.ndarray import ImageNdArray
+from docstack.typing.url._extensions import IMAGE_EXTENSIONS
+from docstack.typing.url._loading import naming_url
+from docstack.typing.url.any_url import AnyUrl
+
+__all__ = ["ImageUrl"]
+
+
+class ImageUrl(AnyUrl):
+    """The URL or path of an image (PNG, JPEG, GIF, BMP, WebP, TIFF, ...).
+
+    A ``str``. A URL whose extension belongs to another media type (``'.mp3'``, ``'.mp4'``,
+    ...) is rejected; URLs without extension or with an unknown one are accepted.
+
+    Example
+    -------
+    >>> from docstack import BaseDoc
+    >>> from docstack.typing import ImageUrl
+    >>> class Banner(BaseDoc):
+    ...     image: ImageUrl
+    >>> Banner(image='http://example.ai/images/1024').image
+    'http://example.ai/images/1024'
+    >>> Banner(image='https://example.com/a.png').image.load()  # doctest: +SKIP
+    """
+
+    __slots__ = ()
+
+    _docstack_extensions: ClassVar[frozenset[str] | None] = IMAGE_EXTENSIONS
+    _docstack_media_majors: ClassVar[frozenset[str]] = frozenset({"image"})
+    _docstack_what: ClassVar[str] = "images"
+
+    def load_bytes(self, timeout: float | None = None, max_bytes: int | None = None) -> ImageBytes:
+        """Fetch the encoded image.
+
+        Parameters
+        ----------
+        timeout:
+            Seconds each network operation may take (``None``: the default, 10).
+        max_bytes:
+            Largest accepted size (``None``: the default, 512 MiB).
+
+        Returns
+        -------
+        ImageBytes
+            The encoded image; ``.load()`` decodes it.
+
+        Raises
+        ------
+        LoadError
+            The URL cannot be fetched.
+
+        Example
+        -------
+        >>> from docstack.typing import ImageUrl
+        >>> ImageUrl('https://example.com/a.png').load_bytes(timeout=5)  # doctest: +SKIP
+        """
+        return ImageBytes(super().load_bytes(timeout=timeout, max_bytes=max_bytes))
+
+    def load(
+        self,
+        width: int | None = None,
+        height: int | None = None,
+        axis_layout: tuple[str, str, str] = ("H", "W", "C"),
+        timeout: float | None = None,
+        max_bytes: int | None = None,
+    ) -> ImageNdArray:
+        """Fetch and decode the image to a uint8 RGB tensor.
+
+        Parameters
+        ----------
+        width, height:
+            Resize to this size; with only one given the other keeps the aspect ratio.
+        axis_layout:
+            The order of the axes, a permutation of ``('H', 'W', 'C')``.
+        timeout:
+            Seconds each network operation may take.
+        max_bytes:
+            Largest accepted size of the encoded image.
+
+        Returns
+        -------
+        ImageNdArray
+            uint8 pixels, ``(H, W, 3)`` in the requested axis order.
+
+        Raises
+        ------
+        LoadError
+            The URL cannot be fetched or the data is not a decodable image.
+
+        Example
+        -------
+        >>> from docstack.typing import ImageUrl
+        >>> url = ImageUrl('https://example.com/a.png')
+        >>> url.load(width=224, height=224, axis_layout=('C', 'H', 'W'))  # doctest: +SKIP
+        """
+        data = self.load_bytes(timeout=timeout, max_bytes=max_bytes)
+        with naming_url(self):
+            return data.load(width=width, height=height, axis_layout=axis_layout)
+
+    def load_pil(self, timeout: float | None = None, max_bytes: int | None = None) -> Any:
+        """Fetch the image and open it with Pillow.
+
+        Parameters
+        ----------
+        timeout:
+            Seconds each network operation may take.
+        max_bytes:
+            Largest accepted size of the encoded image.
+
+        Returns
+        -------
+        PIL.Image.Image
+            The image, fully loaded, in its own mode.
+
+        Raises
+        ------
+        LoadError
+            The URL cannot be fetched or the data is not a decodable image.
+
+        Example
+        -------
+        >>> from docstack.typing import ImageUrl
+        >>> ImageUrl('https://example.com/a.png').load_pil().size  # doctest: +SKIP
+        """
+        data = self.load_bytes(timeout=timeout, max_bytes=max_bytes)
+        with naming_url(self):
+            return data.load_pil()
+
+    def display(self) -> None:
+        """Show the image in a notebook (remote images are shown by URL).
+
+        Raises
+        ------
+        RuntimeError
+            Not running in a notebook.
+
+        Example
+        -------
+        >>> from docstack.typing import ImageUrl
+        >>> ImageUrl('https://example.com/a.png').display()  # doctest: +SKIP
+        """
+
+        def make() -> Any:
+            from IPython.display import Image
+
+            if is_remote(self):
+                return Image(url=str(self))
+            return Image(data=bytes(self.load_bytes()))
+
+        display_in_notebook(make)
