@@ -320,11 +320,6 @@ def test_untyped_column_access():
         docs.caption
 
 
-@pytest.mark.xfail(
-    reason="BUG: setting a column of an untyped DocList changes the documents before a "
-    "later one fails validation",
-    strict=True,
-)
 def test_untyped_set_column_is_all_or_nothing():
     class P(BaseDoc):
         n: int
@@ -395,11 +390,6 @@ def test_set_column_validation_leaves_every_doc_unchanged():
     assert docs.get_column("count") == [0, 1, 2]
 
 
-@pytest.mark.xfail(
-    reason="BUG: a ValidationError from setting a DocList column does not name the field "
-    "(it is titled 'default[int]' / 'function-plain[...]' with an empty loc)",
-    strict=True,
-)
 def test_set_column_error_names_the_field():
     docs = items(2)
     with pytest.raises(ValidationError) as info:
@@ -419,11 +409,6 @@ def test_set_nested_column_writes_into_the_nested_documents():
     assert [p.banner.image.tolist() for p in docs] == [[1, 1], [2, 2], [3, 3]]
 
 
-@pytest.mark.xfail(
-    reason="BUG: setting a nested-document column (docs.banner = [...]) crashes with "
-    "PydanticUserError from TypeAdapter(Annotated[Model, FieldInfo], config=...)",
-    strict=True,
-)
 def test_set_nested_document_column():
     docs = pages(2)
     docs.banner = [Banner(image=[7, 7]), {"image": [8, 8], "caption": "d"}]

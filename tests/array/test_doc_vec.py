@@ -237,14 +237,6 @@ def test_nested_views_write_through():
     assert dv.inner.e[1].tolist() == [1, -1]  # other rows untouched
 
 
-_NESTED_ASSIGN_BUG = (
-    "BUG: assigning a (non-Optional) nested document field through a view or a column "
-    "crashes with PydanticUserError (TypeAdapter(Annotated[Model, FieldInfo], config=...) "
-    "in base_doc/_view.py:_field_adapter)"
-)
-
-
-@pytest.mark.xfail(reason=_NESTED_ASSIGN_BUG, strict=True)
 def test_view_assigns_a_nested_document():
     dv = DocVec[Doc](make_docs(3))
     dv[1].inner = Inner(e=[8, 8], s="replaced")
@@ -287,11 +279,6 @@ def test_view_assignment_is_validated_and_keeps_the_old_value():
     assert dv.to_doc_list() == DocList[Doc](make_docs(2))
 
 
-@pytest.mark.xfail(
-    reason="BUG: a ValidationError from assigning a field through a DocVec view does not "
-    "name the field (titled 'function-plain[_docstack_validate()]', empty loc)",
-    strict=True,
-)
 def test_view_assignment_error_names_the_field():
     dv = DocVec[Doc](make_docs(2))
     with pytest.raises(ValidationError) as info:
@@ -720,7 +707,6 @@ def test_set_column_of_per_document_values_validates_all_first():
     assert dv[0].title == "a" and dv.count == [4, 5, 6]
 
 
-@pytest.mark.xfail(reason=_NESTED_ASSIGN_BUG, strict=True)
 def test_set_nested_document_column():
     dv = DocVec[Doc](make_docs(2))
     dv.inner = [Inner(e=[1, 1], s="x"), {"e": [2, 2]}]

@@ -236,7 +236,7 @@ def test_tensor_types_validate_like_the_reference(case):
     spec, shape = case
     expected = reference_match(shape, spec)
     array = np.zeros(shape, dtype=np.float32)
-    for tensor_cls in (NdArray, TorchTensor):
+    for tensor_cls in (NdArray, TorchTensor, JaxArray):
         typed = tensor_cls[spec]
         if expected:
             out = typed.validate(array)

@@ -595,3 +595,42 @@ def test_video_save(tmp_path):
 def test_display_outside_a_notebook_is_a_clear_error(value):
     with pytest.raises(RuntimeError, match="notebook"):
         value.display()
+
+
+# --------------------------------------------------------------------------------------------
+# modality tensors in copies and columns
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "image_cls"),
+    [(np.asarray, ImageNdArray), (torch.from_numpy, ImageTorchTensor)],
+    ids=["numpy", "torch"],
+)
+def test_modality_class_survives_pickle_deepcopy_and_json(make, image_cls):
+    doc = MediaDoc(image=make(np.full((4, 4, 3), 9, np.uint8)))
+    for other in (pickle.loads(pickle.dumps(doc)), copy.deepcopy(doc)):
+        assert isinstance(other.image, image_cls)
+        assert other == doc
+    back = MediaDoc.model_validate_json(doc.model_dump_json())
+    assert isinstance(back.image, ImageNdArray | ImageTorchTensor | ImageJaxArray)
+    assert back == doc
+
+
+@pytest.mark.parametrize(
+    ("tensor_type", "image_cls"),
+    [(None, ImageNdArray), (TorchTensor, ImageTorchTensor), (JaxArray, ImageJaxArray)],
+    ids=["numpy", "torch", "jax"],
+)
+def test_image_column_rows_keep_their_methods(tensor_type, image_cls, picture):
+    from docstack import DocVec
+
+    class Photo(BaseDoc):
+        image: ImageTensor
+
+    dv = DocVec[Photo](
+        [Photo(image=picture), Photo(image=picture[::-1].copy())], tensor_type=tensor_type
+    )
+    row = dv[1].image
+    assert isinstance(row, image_cls)
+    assert np.array_equal(decode_image(row.to_bytes()), picture[::-1])

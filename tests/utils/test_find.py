@@ -241,12 +241,6 @@ def test_query_as_document_vector_or_list(index):
         assert labels_of(result) == want, type(query)
 
 
-@pytest.mark.xfail(
-    reason="BUG: find() recognises a query document with hasattr(query, 'model_fields') on "
-    "the instance, which pydantic 2.11 deprecates (a PydanticDeprecatedSince211 warning on "
-    "every call with a document; the check stops working in pydantic 3)",
-    strict=True,
-)
 def test_query_document_emits_no_deprecation_warning():
     index = make_items()
     with warnings.catch_warnings():
@@ -485,21 +479,11 @@ def test_empty_index(kind, metric):
         assert len(r.documents) == 0 and len(r.scores) == 0
 
 
-@pytest.mark.xfail(
-    reason="BUG: on an empty index find() returns an empty result without checking "
-    "search_field (the same call on a non-empty index raises)",
-    strict=True,
-)
 def test_empty_index_still_needs_a_search_field():
     with pytest.raises(ValueError, match="search_field"):
         find(DocList[Item](), QUERY)
 
 
-@pytest.mark.xfail(
-    reason="BUG: on an empty index find_batched() with a single 1-D query returns one "
-    "empty result per vector component (len(query)) instead of raising",
-    strict=True,
-)
 def test_empty_index_batched_with_a_1d_query():
     with pytest.raises(ValueError, match="find_batched"):
         find_batched(DocList[Item](), QUERY, search_field="embedding")
@@ -510,20 +494,7 @@ def test_empty_index_batched_with_a_1d_query():
 # --------------------------------------------------------------------------------------------
 
 
-def _distance_bug(metric):
-    if HIGHER_IS_BETTER[metric]:
-        return metric
-    return pytest.param(
-        metric,
-        marks=pytest.mark.xfail(
-            reason="BUG: descending=True with a distance metric returns the nearest documents "
-            "in ascending order (the natural order) instead of the farthest first",
-            strict=True,
-        ),
-    )
-
-
-@pytest.mark.parametrize("metric", [_distance_bug(m) for m in METRICS])
+@pytest.mark.parametrize("metric", METRICS)
 def test_descending_opposite_to_natural_reverses_the_order(kind, metric):
     index = as_kind(make_items(), kind)
     natural = HIGHER_IS_BETTER[metric]
@@ -612,20 +583,7 @@ def test_missing_search_field(index, search_field):
         find_batched(index, QUERIES, **kwargs)
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "list",
-        pytest.param(
-            "vec",
-            marks=pytest.mark.xfail(
-                reason="BUG: an unknown (or non-tensor) search field raises a bare KeyError on "
-                "a DocVec, a ValueError on a DocList",
-                strict=True,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("kind", ["list", "vec"])
 @pytest.mark.parametrize("field", ["nope", "label", "image__nope"])
 def test_unknown_search_field(kind, field):
     index = as_kind(make_items(), kind)

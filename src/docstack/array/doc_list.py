@@ -229,13 +229,16 @@ class DocList(AnyDocArray[T_doc], list):
                 f"cannot set field {name!r} of {len(self)} documents from {len(values)} values"
             )
         t = self.doc_type
+        from docstack.base_doc._view import validate_field, validate_field_values
+
         if t is not AnyDoc:
-            from pydantic import TypeAdapter
-
-            from docstack.base_doc._view import _field_adapter
-
-            adapter: TypeAdapter = _field_adapter(t, name)
-            values = [adapter.validate_python(v) for v in values]
+            values = validate_field_values(t, name, values)
+        else:
+            # untyped: validate against each document's own class first, then assign
+            values = [
+                validate_field(type(d), name, v) if name in type(d).model_fields else v
+                for d, v in zip(self, values)
+            ]
         for doc, value in zip(self, values):
             setattr(doc, name, value)
 

@@ -17,7 +17,7 @@ from docstack.array._column_storage import (
 from docstack.array.any_array import AnyDocArray, T_doc, normalize_index
 from docstack.array.doc_list import DocList, _index_array
 from docstack.base_doc import AnyDoc
-from docstack.base_doc._view import _field_adapter, make_view
+from docstack.base_doc._view import make_view, validate_field_values
 from docstack.base_doc.doc import construct_doc
 from docstack.errors import DocTypeError
 from docstack.typing.tensor._convert import framework_of
@@ -260,14 +260,7 @@ class DocVec(AnyDocArray[T_doc]):
         values = list(value)
         if len(values) != n:
             raise ValueError(f"column {name!r} needs {n} values, got {len(values)}")
-        if kind.kind in ("doc", "doclist"):
-            adapter = _field_adapter(self.doc_type, name)
-            values = [adapter.validate_python(v) for v in values]
-        else:
-            from pydantic import TypeAdapter
-
-            info = self.doc_type.model_fields[name]
-            values = TypeAdapter(list[info.annotation]).validate_python(values)  # type: ignore[name-defined]
+        values = validate_field_values(self.doc_type, name, values)
         for target in (storage.tensors, storage.docs, storage.doc_lists, storage.lists):
             target.pop(name, None)
         _fill_column(storage, name, kind, values)

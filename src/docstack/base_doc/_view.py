@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from typing import Annotated, Any, Protocol
+from typing import Any, Protocol
 
-from pydantic import ConfigDict, TypeAdapter
+from pydantic import ConfigDict, create_model
 
 __all__ = ["ColumnStore", "view_class", "make_view"]
 
@@ -31,11 +31,27 @@ class ColumnStore(Protocol):
 
 
 @cache
-def _field_adapter(doc_cls: type, name: str) -> TypeAdapter:
+def _field_model(doc_cls: type, name: str) -> type:
+    """A one-field model that validates values of field ``name`` exactly as ``doc_cls`` does.
+
+    Its errors carry the field name in their location, like any pydantic model's.
+    """
     info = doc_cls.model_fields[name]
-    return TypeAdapter(
-        Annotated[info.annotation, info], config=ConfigDict(arbitrary_types_allowed=True)
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        doc_cls.__name__,
+        __config__=ConfigDict(arbitrary_types_allowed=True, protected_namespaces=()),
+        **{name: (info.annotation, info)},
     )
+
+
+def validate_field(doc_cls: type, name: str, value: Any) -> Any:
+    """Validate ``value`` for field ``name`` of ``doc_cls``; errors name the field."""
+    return _field_model(doc_cls, name).model_validate({name: value}).__dict__[name]
+
+
+def validate_field_values(doc_cls: type, name: str, values: list[Any]) -> list[Any]:
+    """Validate one value per document for field ``name``; all or nothing."""
+    return [validate_field(doc_cls, name, v) for v in values]
 
 
 def _make_property(name: str) -> property:
@@ -48,7 +64,7 @@ def _make_property(name: str) -> property:
 def _setattr(self: Any, name: str, value: Any) -> None:
     doc_cls = type(self).__docstack_view_of__
     if name in doc_cls.model_fields:
-        validated = _field_adapter(doc_cls, name).validate_python(value)
+        validated = validate_field(doc_cls, name, value)
         self._docstack_store.set_value(name, self._docstack_index, validated)
         return
     if name in ("_docstack_store", "_docstack_index"):

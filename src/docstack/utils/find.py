@@ -10,6 +10,7 @@ import numpy as np
 from docstack._internal.metrics import canonical_metric, higher_is_better
 from docstack._internal.metrics import scores as _scores
 from docstack._internal.metrics import top_k as _top_k
+from docstack.base_doc import BaseDocWithoutId
 from docstack.typing.tensor._convert import framework_of, to_numpy
 from docstack.utils._paths import column_values
 
@@ -54,6 +55,7 @@ def _index_matrix(index: Any, search_field: str, cache: dict | None) -> tuple[An
         return cache[key]
     from docstack.array.doc_vec import DocVec
 
+    _check_search_field(index, search_field)
     values = column_values(index, tuple(search_field.split("__")))
     if isinstance(index, DocVec) and framework_of(values) is not None:
         result: tuple[Any, Any] = (values, None)
@@ -84,8 +86,39 @@ def _take_rows(data: Any, positions: np.ndarray) -> Any:
     return data[positions]
 
 
+def _check_search_field(index: Any, search_field: str) -> None:
+    """Raise a ValueError naming ``search_field`` unless it is a tensor field of the docs."""
+    from docstack._internal.fields import doc_fields
+    from docstack.base_doc import AnyDoc
+
+    doc_type = getattr(index, "doc_type", AnyDoc)
+    if doc_type is AnyDoc:
+        return
+    cls: Any = doc_type
+    parts = search_field.split("__")
+    for i, part in enumerate(parts):
+        kinds = doc_fields(cls)
+        kind = kinds.get(part)
+        if kind is None:
+            raise ValueError(
+                f"search field {search_field!r}: {cls.__name__} has no field {part!r} "
+                f"(fields: {', '.join(kinds)})"
+            )
+        if i == len(parts) - 1:
+            if kind.kind != "tensor":
+                raise ValueError(
+                    f"search field {search_field!r} is not a tensor field of {cls.__name__}"
+                )
+        elif kind.kind == "doc":
+            cls = kind.doc_cls
+        else:
+            raise ValueError(
+                f"search field {search_field!r}: {part!r} is not a nested document field"
+            )
+
+
 def _query_matrix(query: Any, search_field: str, batched: bool) -> Any:
-    if hasattr(query, "model_fields"):  # a document
+    if isinstance(query, BaseDocWithoutId):  # a document
         query = [query]
         batched_docs = True
     else:
@@ -125,9 +158,11 @@ def _search(
     metric = canonical_metric(metric)
     if limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
+    if not search_field:
+        raise ValueError("find() needs search_field=, the name of the vector field to search")
     if len(index) == 0:
         empty = index[:0]
-        n_queries = 1 if not batched else len(query)
+        n_queries = 1 if not batched else _query_matrix(query, search_field, batched).shape[0]
         return [FindResult(empty, np.zeros(0)) for _ in range(n_queries)]
     matrix, positions = _index_matrix(index, search_field, cache)
     queries = _query_matrix(query, search_field, batched)
@@ -146,8 +181,9 @@ def _search(
         rows, top_scores = _top_k(matrix, queries, metric, limit)
     else:  # the caller asked for the opposite order: worst first
         all_scores = _scores(matrix, queries, metric)
-        flipped = -all_scores
-        rows, _ = _top_k_from_scores(flipped, limit)
+        # best-first picks the highest of the key: the opposite order ranks by the other sign
+        key = -all_scores if natural else all_scores
+        rows, _ = _top_k_from_scores(key, limit)
         top_scores = _gather(all_scores, rows)
     rows_np = to_numpy(rows).astype(np.int64)
     out = []
