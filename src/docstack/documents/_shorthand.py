@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from pydantic import model_validator
+
+from docstack.base_doc import BaseDoc
 from docstack.typing.tensor._convert import framework_of
 
-__all__ = ["UNSET", "media_fields", "positional_to_fields"]
+__all__ = ["UNSET", "MediaDoc", "media_fields", "positional_to_fields"]
 
 
 class _Unset:
@@ -80,3 +83,29 @@ def positional_to_fields(
             f"{cls.__name__}() got {both[0]!r} both as the positional argument and as a keyword"
         )
     return {**fields, **data}
+
+
+class MediaDoc(BaseDoc):
+    """Base of the ready media documents: the positional shorthand and a bare field value.
+
+    ``Doc(value)`` and a bare ``value`` given to a field of type ``Doc`` both become the
+    fields that :func:`media_fields` makes of ``value`` with the class's
+    ``_docstack_shorthand_fields``; ``_docstack_accepts`` says what may be passed, for errors.
+    """
+
+    _docstack_shorthand_fields: ClassVar[dict[str, Any]] = {"str_field": "url"}
+    _docstack_accepts: ClassVar[str] = "a URL (str)"
+
+    def __init__(self, value: Any = UNSET, /, **data: Any) -> None:
+        cls = type(self)
+        fields = media_fields(value, **cls._docstack_shorthand_fields)
+        super().__init__(**positional_to_fields(cls, value, data, fields, cls._docstack_accepts))
+
+    # pydantic validates dicts without calling this __init__, as for the base one
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _docstack_shorthand(cls, data: Any) -> Any:
+        fields = media_fields(data, **cls._docstack_shorthand_fields)
+        return data if fields is None else fields

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
-from pydantic import model_validator
-
-from docstack.base_doc import BaseDoc
-from docstack.documents._shorthand import UNSET, media_fields, positional_to_fields
+from docstack.documents._shorthand import MediaDoc
 from docstack.typing.bytes.image_bytes import ImageBytes
 from docstack.typing.tensor.any_tensor import AnyEmbedding, ImageTensor
 from docstack.typing.url.image_url import ImageUrl
@@ -15,11 +12,7 @@ from docstack.typing.url.image_url import ImageUrl
 __all__ = ["ImageDoc"]
 
 
-def _shorthand(value: Any) -> dict[str, Any] | None:
-    return media_fields(value, str_field="url", tensor_field="tensor", bytes_field="bytes_")
-
-
-class ImageDoc(BaseDoc):
+class ImageDoc(MediaDoc):
     """A document for an image: its URL, pixels, encoded bytes and embedding.
 
     Shorthands, both for the one positional argument and for a value given to a field of type
@@ -52,21 +45,14 @@ class ImageDoc(BaseDoc):
     >>> doc.tensor = doc.url.load()  # doctest: +SKIP
     """
 
+    _docstack_shorthand_fields: ClassVar[dict[str, Any]] = {
+        "str_field": "url",
+        "tensor_field": "tensor",
+        "bytes_field": "bytes_",
+    }
+    _docstack_accepts: ClassVar[str] = "a URL (str), a tensor or bytes"
+
     url: Optional[ImageUrl] = None
     tensor: Optional[ImageTensor] = None
     embedding: Optional[AnyEmbedding] = None
     bytes_: Optional[ImageBytes] = None
-
-    def __init__(self, value: Any = UNSET, /, **data: Any) -> None:
-        fields = _shorthand(value)
-        accepts = "a URL (str), a tensor or bytes"
-        super().__init__(**positional_to_fields(type(self), value, data, fields, accepts))
-
-    # pydantic validates dicts without calling this __init__, as for the base one
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _docstack_shorthand(cls, data: Any) -> Any:
-        fields = _shorthand(data)
-        return data if fields is None else fields

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from docstack.base_doc import BaseDoc
-from docstack.documents._shorthand import UNSET, media_fields, positional_to_fields
+from docstack.documents._shorthand import MediaDoc
 from docstack.documents.audio import AudioDoc
 from docstack.typing.bytes.video_bytes import VideoBytes
 from docstack.typing.tensor.any_tensor import AnyEmbedding, AnyTensor, VideoTensor
@@ -16,11 +15,7 @@ from docstack.typing.url.video_url import VideoUrl
 __all__ = ["VideoDoc"]
 
 
-def _shorthand(value: Any) -> dict[str, Any] | None:
-    return media_fields(value, str_field="url", tensor_field="tensor", bytes_field="bytes_")
-
-
-class VideoDoc(BaseDoc):
+class VideoDoc(MediaDoc):
     """A document for a video: its URL, frames, sound, key frames, bytes and embedding.
 
     Shorthands, both for the one positional argument and for a value given to a field of type
@@ -52,23 +47,16 @@ class VideoDoc(BaseDoc):
     >>> doc.tensor, doc.audio.tensor, doc.key_frame_indices = doc.url.load()  # doctest: +SKIP
     """
 
+    _docstack_shorthand_fields: ClassVar[dict[str, Any]] = {
+        "str_field": "url",
+        "tensor_field": "tensor",
+        "bytes_field": "bytes_",
+    }
+    _docstack_accepts: ClassVar[str] = "a URL (str), a tensor or bytes"
+
     url: Optional[VideoUrl] = None
     audio: Optional[AudioDoc] = Field(default_factory=AudioDoc)
     tensor: Optional[VideoTensor] = None
     key_frame_indices: Optional[AnyTensor] = None
     embedding: Optional[AnyEmbedding] = None
     bytes_: Optional[VideoBytes] = None
-
-    def __init__(self, value: Any = UNSET, /, **data: Any) -> None:
-        fields = _shorthand(value)
-        accepts = "a URL (str), a tensor or bytes"
-        super().__init__(**positional_to_fields(type(self), value, data, fields, accepts))
-
-    # pydantic validates dicts without calling this __init__, as for the base one
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _docstack_shorthand(cls, data: Any) -> Any:
-        fields = _shorthand(data)
-        return data if fields is None else fields

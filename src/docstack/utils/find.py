@@ -48,8 +48,6 @@ def _stack(values: Any, search_field: str) -> tuple[Any, np.ndarray | None]:
 
 
 def _index_matrix(index: Any, search_field: str, cache: dict | None) -> tuple[Any, Any]:
-    if not search_field:
-        raise ValueError("find() needs search_field=, the name of the vector field to search")
     key = (id(index), len(index), search_field)
     if cache is not None and key in cache:
         return cache[key]

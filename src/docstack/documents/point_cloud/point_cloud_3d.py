@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
-from pydantic import model_validator
-
-from docstack.base_doc import BaseDoc
-from docstack.documents._shorthand import UNSET, media_fields, positional_to_fields
+from docstack.documents._shorthand import MediaDoc
 from docstack.documents.point_cloud.points_and_colors import PointsAndColors
 from docstack.typing.tensor.any_tensor import AnyEmbedding
 from docstack.typing.url.point_cloud_url import PointCloud3DUrl
@@ -15,17 +12,7 @@ from docstack.typing.url.point_cloud_url import PointCloud3DUrl
 __all__ = ["PointCloud3D"]
 
 
-def _shorthand(value: Any) -> dict[str, Any] | None:
-    return media_fields(
-        value,
-        str_field="url",
-        bytes_field="bytes_",
-        doc_field="tensors",
-        doc_type=PointsAndColors,
-    )
-
-
-class PointCloud3D(BaseDoc):
+class PointCloud3D(MediaDoc):
     """A document for a point cloud: its URL, points and colors, bytes and embedding.
 
     Shorthands, both for the one positional argument and for a value given to a field of type
@@ -53,21 +40,15 @@ class PointCloud3D(BaseDoc):
     >>> cloud.tensors = cloud.url.load(samples=1000)  # doctest: +SKIP
     """
 
+    _docstack_shorthand_fields: ClassVar[dict[str, Any]] = {
+        "str_field": "url",
+        "bytes_field": "bytes_",
+        "doc_field": "tensors",
+        "doc_type": PointsAndColors,
+    }
+    _docstack_accepts: ClassVar[str] = "a URL (str), bytes or PointsAndColors"
+
     url: Optional[PointCloud3DUrl] = None
     tensors: Optional[PointsAndColors] = None
     embedding: Optional[AnyEmbedding] = None
     bytes_: Optional[bytes] = None
-
-    def __init__(self, value: Any = UNSET, /, **data: Any) -> None:
-        fields = _shorthand(value)
-        accepts = "a URL (str), bytes or PointsAndColors"
-        super().__init__(**positional_to_fields(type(self), value, data, fields, accepts))
-
-    # pydantic validates dicts without calling this __init__, as for the base one
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _docstack_shorthand(cls, data: Any) -> Any:
-        fields = _shorthand(data)
-        return data if fields is None else fields
