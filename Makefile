@@ -13,7 +13,7 @@ $(BIN)/python:
 # torch first: a local CPU build; anything that depends on torch then finds it installed
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install "torch==2.13.0"
-	$(BIN)/pip install -e ".[full,torch,jax,test]"
+	$(BIN)/pip install -e ".[full,torch,jax,tensorflow,test]"
 	touch $(STAMP)
 
 demo: $(STAMP)

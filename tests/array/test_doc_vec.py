@@ -139,6 +139,16 @@ def test_construction_rejects_wrong_documents():
         DocVec[Inner]([{"e": [1, 2, 3]}])
 
 
+def test_construction_error_names_the_doc_vec_type():
+    with pytest.raises(DocTypeError) as info:
+        DocVec[Chunk]([Chunk(title="a", vec=[1, 2]), Other(title="x")])
+    message = str(info.value)
+    assert message.startswith("DocVec[Chunk] accepts only Chunk documents")
+    assert "DocList" not in message and "position 1" in message
+    with pytest.raises(DocTypeError, match=r"^DocVec\[Chunk\] accepts only"):
+        DocVec[Chunk](DocList[Other]([Other()]))
+
+
 def test_needs_a_type():
     with pytest.raises(DocTypeError):
         DocVec([make_doc(0)])
@@ -161,11 +171,6 @@ def test_input_arrays_that_are_read_only_or_strided():
     assert base[0, 0] == 0 and dv.vec[0, 0] == 100
 
 
-@pytest.mark.xfail(
-    reason="BUG: a document type with an untyped DocList field cannot go into a DocVec "
-    "(DocVec[AnyDoc] is built for the field and raises DocTypeError)",
-    strict=True,
-)
 def test_untyped_doc_list_field():
     class Loose(BaseDoc):
         anything: DocList = DocList()
@@ -174,6 +179,24 @@ def test_untyped_doc_list_field():
     dv = DocVec[Loose](docs)
     assert len(dv) == 2
     assert dv.to_doc_list() == DocList[Loose](docs)
+
+
+def test_untyped_doc_list_field_views_and_columns():
+    class Loose(BaseDoc):
+        anything: DocList = DocList()
+        n: int = 0
+
+    dv = DocVec[Loose]([Loose(anything=[Other(title="a")]), Loose(n=1)])
+    assert [len(v) for v in dv.anything] == [1, 0]
+    assert type(dv[0].anything) is DocList and dv[0].anything[0] == Other(title="a")
+    dv[1].anything = [Inner(e=[1, 2]), {"k": "v"}]
+    assert [type(d).__name__ for d in dv[1].anything] == ["Inner", "AnyDoc"]
+    dv[0].update(Loose(anything=[Other(title="b")]))
+    assert dv[0].anything.title == ["a", "b"]
+    part = dv[1:]
+    part[0].anything = []
+    assert len(dv[1].anything) == 0
+    assert dv.to_doc_list()[0].anything.title == ["a", "b"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,15 +337,20 @@ def test_view_update_merges_into_the_columns():
     assert dv.inner.e[0].tolist() == [1, 1]
 
 
-@pytest.mark.xfail(
-    reason="BUG: update() on a DocVec view replaces a DocList field instead of extending it "
-    "(the view's value is a DocVec, not a list)",
-    strict=True,
-)
 def test_view_update_extends_doc_list_fields():
     dv = DocVec[Doc](make_docs(2))  # doc 1 has one chunk
     dv[1].update(make_doc(2))  # which has two
     assert dv[1].chunks.title == ["1.0", "2.0", "2.1"]
+
+
+def test_view_update_from_another_view_extends_doc_list_fields():
+    dv = DocVec[Doc](make_docs(3))
+    dv[1].update(dv[2])
+    assert dv[1].chunks.title == ["1.0", "2.0", "2.1"]
+    assert dv[2].chunks.title == ["2.0", "2.1"]  # the source is untouched
+    doc = make_doc(1)
+    doc.update(dv[2])  # a standalone document takes a view's DocVec field as well
+    assert doc.chunks.title == ["1.0", "2.0", "2.1"]
 
 
 def test_setitem_replaces_a_document():
@@ -372,11 +400,6 @@ def test_field_assignment_through_a_slice_view_reaches_the_original():
     assert dv[1].v.tolist() == [7, 7, 7]
 
 
-@pytest.mark.xfail(
-    reason="BUG: a view of a slice stops writing through when the assigned tensor needs a "
-    "wider dtype: the slice's column is upcast into a copy and the original keeps the old row",
-    strict=True,
-)
 def test_slice_view_assignment_with_wider_dtype_reaches_the_original():
     dv = DocVec[Doc](make_docs(3))  # int column
     part = dv[0:2]
@@ -384,17 +407,55 @@ def test_slice_view_assignment_with_wider_dtype_reaches_the_original():
     assert dv[0].v.tolist() == part[0].v.tolist()
 
 
-@pytest.mark.xfail(
-    reason="BUG: setting an Optional tensor to None through a view of a slice does not reach "
-    "the original DocVec (the slice makes its own mask)",
-    strict=True,
-)
 def test_slice_view_assignment_of_none_reaches_the_original():
     dv = DocVec[Opt]([Opt(o=[i, i]) for i in range(4)])
     part = dv[1:3]
     part[0].o = None
     assert part[0].o is None
     assert dv[1].o is None
+
+
+def test_every_write_through_a_slice_reaches_the_original():
+    dv = DocVec[Doc](make_docs(5))
+    part = dv[1:4]
+    part[0].title = "list field"
+    part[1].chunks = [Chunk(title="fresh", vec=[0, 0])]
+    part[2].inner.s = "nested"
+    part[2].tags.append("appended")
+    assert dv.title[1] == "list field"
+    assert dv[2].chunks.title == ["fresh"]
+    assert dv.inner.s[3] == "nested"
+    assert dv.tags[3] == ["tag3", "appended"]
+    part[1] = make_doc(9)
+    assert dv[2] == make_doc(9)
+    # and writes to the original show in the slice, even when they replace the column
+    dv[2].v = [0.25, 0.25, 0.25]
+    assert part[1].v.tolist() == [0.25, 0.25, 0.25]
+    assert np.shares_memory(part.v, dv.v)
+
+
+def test_slices_of_slices_and_negative_steps_write_through():
+    dv = DocVec[Doc](make_docs(6))
+    rev = dv[::-1]
+    assert rev.title == ["t5", "t4", "t3", "t2", "t1", "t0"]
+    inner = rev[1:5:2]  # documents 4 and 2
+    assert inner.title == ["t4", "t2"]
+    inner[1].v = [0.5, 1.5, 2.5]
+    inner[0].title = "four"
+    assert dv[2].v.tolist() == [0.5, 1.5, 2.5]
+    assert dv.title[4] == "four"
+    assert dv[4:1:-1].title == ["four", "t3", "t2"]
+    assert inner[[1, 0]].title == ["t2", "four"]  # positions map through both slices
+
+
+def test_torch_slice_with_negative_step():
+    dv = DocVec[Mixed](make_mixed(4), tensor_type=TorchTensor)
+    rev = dv[::-1]
+    assert rev.t.tolist() == [[3, 6], [2, 4], [1, 2], [0, 0]]
+    rev[0].t = torch.tensor([0.5, 0.5])
+    assert dv.t[3].tolist() == [0.5, 0.5]
+    rev.a = torch.arange(12.0).reshape(4, 3)
+    assert dv.a[0].tolist() == [9, 10, 11] and dv.a[3].tolist() == [0, 1, 2]
 
 
 @pytest.mark.parametrize(
@@ -730,6 +791,42 @@ def test_set_column_with_torch_tensor_type():
     assert dv[1].a.tolist() == [0, 0, 0]
 
 
+def test_set_column_on_a_slice_writes_into_the_original():
+    dv = DocVec[Doc](make_docs(4))
+    part = dv[1:3]
+    part.v = np.full((2, 3), 0.5)  # a wider dtype: the original's column is upcast
+    part.title = ["x", "y"]
+    part.inner = [Inner(e=[7, 7], s="a"), Inner(e=[8, 8], s="b")]
+    part.chunks = [[Chunk(title="c", vec=[1, 1])], []]
+    assert dv.v.tolist() == [[0, 1, 2], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [3, 4, 5]]
+    assert dv.title == ["t0", "x", "y", "t3"]
+    assert dv.inner.e.tolist() == [[0, 0], [7, 7], [8, 8], [3, -3]]
+    assert dv.inner.s == ["s0", "a", "b", "s3"]
+    assert [len(c) for c in dv.chunks] == [0, 1, 0, 0]
+    with pytest.raises(ValueError):
+        part.v = np.zeros((3, 3))
+    with pytest.raises(ValidationError):
+        part.title = ["ok", 5]
+    assert dv.title == ["t0", "x", "y", "t3"]
+
+
+def test_set_optional_column_on_a_slice():
+    dv = DocVec[Opt]([Opt(o=[i, i]) for i in range(4)])
+    dv[1:3].o = [None, [5, 5]]
+    assert dv.o[1] is None and dv.o[2].tolist() == [5, 5] and dv.o[3].tolist() == [3, 3]
+    dv[::-1].o = np.arange(8).reshape(4, 2)
+    assert np.asarray(dv.o).tolist() == [[6, 7], [4, 5], [2, 3], [0, 1]]
+
+
+def test_moving_a_slice_detaches_it():
+    dv = DocVec[Mixed](make_mixed(4), tensor_type=TorchTensor)
+    part = dv[1:3]
+    assert part.to("cpu") is part
+    part[0].t = torch.tensor([100.0, 100.0])
+    assert dv.t[1].tolist() == [1, 2]
+    assert part.t[0].tolist() == [100, 100]
+
+
 # --------------------------------------------------------------------------------------------
 # other API
 # --------------------------------------------------------------------------------------------
@@ -785,11 +882,6 @@ def test_view_summary_prints_fields(capsys):
         assert text in out, text
 
 
-@pytest.mark.xfail(
-    reason="BUG: a view's summary() is titled with the class repr (\"<class '...Doc'>\") "
-    "instead of the class name (doc_tree formats __docstack_view_of__ itself)",
-    strict=True,
-)
 def test_view_summary_title_is_the_class_name(capsys):
     DocVec[Doc](make_docs(1))[0].summary()
     out = capsys.readouterr().out

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import operator
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -48,6 +50,9 @@ def run(query, records, *, as_array=False, fields=None):
 
 
 PRICES = [{"price": p} for p in (1, 3, 5, 7, 9)]
+
+_ORDER = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
+_ORDER_OPS_NAMES = list(_ORDER)
 
 
 # --------------------------------------------------------------------------------------------
@@ -580,11 +585,183 @@ def test_parsing_happens_before_evaluation():
     assert calls == []
 
 
+def test_dict_fields_open_every_path_below_them():
+    fields = {"title", "meta", "banner__attrs"}
+    dicts = {"meta", "banner.attrs"}
+    node = parse_filter({"meta__lang": "en"}, fields=fields, dict_fields=dicts)
+    assert node == Comparison(("meta", "lang"), "$eq", "en")
+    node = parse_filter({"banner__attrs__a__b": {"$gt": 1}}, fields=fields, dict_fields=dicts)
+    assert node == Comparison(("banner", "attrs", "a", "b"), "$gt", 1)
+    assert parse_filter({"meta": {"k": 1}}, fields=fields, dict_fields=dicts) == Comparison(
+        ("meta",), "$eq", {"k": 1}
+    )
+    for bad in ("title__x", "banner__x", "banner", "metadata__x"):
+        with pytest.raises(FilterError, match=rf"unknown field '{bad}'") as info:
+            parse_filter({bad: 1}, fields=fields, dict_fields=dicts)
+        assert "banner__attrs__<key>" in str(info.value)
+        assert "meta__<key>" in str(info.value)
+    # without fields nothing is checked; a single string is refused as for fields
+    assert parse_filter({"x__y": 1}, dict_fields={"meta"}) == Comparison(("x", "y"), "$eq", 1)
+    with pytest.raises(TypeError):
+        parse_filter({"meta__x": 1}, fields=fields, dict_fields="meta")
+
+
+def test_paths_into_dict_values():
+    recs = [
+        {"meta": {"lang": "en", "n": 3}},
+        {"meta": {"lang": "fr"}},
+        {"meta": {}},
+        {"meta": None},
+        {},
+    ]
+    assert run({"meta__lang": "en"}, recs) == [True, False, False, False, False]
+    assert run({"meta__lang": {"$exists": False}}, recs) == [False, False, True, True, True]
+    assert run({"meta__n": {"$gte": 3}}, recs) == [True, False, False, False, False]
+    assert run({"meta__n": {"$ne": 3}}, recs) == [False, True, True, True, True]
+
+
+def test_numpy_scalar_operands_become_python_values():
+    node = parse_filter({"a": {"$gt": np.float32(0.5), "$in": [np.int64(3), np.str_("x")]}})
+    gt, isin = node.children
+    assert type(gt.value) is float and gt.value == 0.5
+    assert [type(v) for v in isin.value] == [int, str]
+    assert type(Comparison(("a",), "$eq", np.bool_(True)).value) is bool
+    assert parse_filter({"a": {"$exists": np.bool_(False)}}).value is False
+
+
+_INT_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+_EDGE_FLOATS = [
+    2.0**53,
+    2.0**53 + 2,
+    -(2.0**53),
+    2.0**63,
+    -(2.0**63),
+    2.0**64,
+    2.0**62 + 0.0,
+    0.5,
+    -0.5,
+    -0.0,
+    127.5,
+    255.0,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+]
+_EDGE_INTS = [2**53 + 1, 2**53 - 1, -(2**53) - 1, 2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63) - 1]
+
+
+@st.composite
+def _numeric_columns(draw):
+    dtype = np.dtype(draw(st.sampled_from([*_INT_DTYPES, np.bool_, np.float16, np.float32, float])))
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        edges = [v for v in [*_EDGE_INTS, 0, 1, -1] if info.min <= v <= info.max]
+        element = st.integers(int(info.min), int(info.max)) | st.sampled_from(
+            [int(info.min), int(info.max), *edges]
+        )
+    elif dtype.kind == "b":
+        element = st.booleans()
+    else:
+        width = 8 * dtype.itemsize
+        big = float(np.finfo(dtype).max)
+        edges = [
+            float(dtype.type(f)) for f in _EDGE_FLOATS if not math.isfinite(f) or abs(f) <= big
+        ]
+        element = st.floats(width=width) | st.sampled_from(edges)
+    values = draw(st.lists(element, max_size=8))
+    return np.array(values, dtype=dtype)
+
+
+_numeric_operands = st.one_of(
+    st.sampled_from(_EDGE_FLOATS),
+    st.sampled_from(_EDGE_INTS),
+    st.integers(-300, 300),
+    st.floats(),
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.sampled_from(
+        [np.float32(2**53), np.float16(0.5), np.int64(2**53 + 1), np.uint64(2**64 - 1)]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    column=_numeric_columns(),
+    op=st.sampled_from(["$eq", "$neq", *_ORDER_OPS_NAMES]),
+    operand=_numeric_operands,
+    in_list=st.lists(_numeric_operands, max_size=3),
+)
+def test_numeric_columns_compare_exactly_by_value(column, op, operand, in_list):
+    """Vectorised comparisons of numeric arrays agree with Python on the exact values."""
+    values = column.tolist()  # Python ints and floats, exactly the array's values
+    value = operand.item() if isinstance(operand, np.generic) else operand
+    compare = {"$eq": operator.eq, "$neq": operator.ne, **_ORDER}[op]
+    expected = [bool(compare(v, value)) for v in values]
+    n = len(values)
+    for col in (column, values):  # a numpy array, and the same values as a list
+        assert evaluate({"x": {op: operand}}, lambda p, c=col: c, n).tolist() == expected
+    wanted = [w.item() if isinstance(w, np.generic) else w for w in in_list]
+    expected = [any(v == w for w in wanted) for v in values]
+    assert evaluate({"x": {"$in": in_list}}, lambda p: column, n).tolist() == expected
+    # as a tensor column: each row is one element
+    tensor = column.reshape(n, 1)
+    expected = [bool(compare(v, value)) for v in values]
+    assert evaluate({"x": {op: operand}}, lambda p: tensor, n).tolist() == expected
+
+
+def test_big_ints_against_floats_in_lists_and_tensors():
+    big = 2**53 + 1
+    assert run({"x": 2.0**53}, [{"x": big}, {"x": 0.5}]) == [False, False]  # mixed column
+    assert run({"x": 2**53}, [{"x": big}, {"x": 0.5}]) == [False, False]
+    assert run({"x": {"$gt": 2.0**53}}, [{"x": [big, 1]}, {"x": [2**53]}]) == [True, False]
+    ints = np.array([[big, 1], [2**53, 1]])
+    assert evaluate({"x": [2.0**53, 1.0]}, lambda p: ints, 2).tolist() == [False, True]
+    assert evaluate({"x": [big, 1]}, lambda p: ints, 2).tolist() == [True, False]
+    assert evaluate({"x": [0.5, 1.0]}, lambda p: ints, 2).tolist() == [False, False]
+    assert evaluate({"x": [2.0**70, 1.0]}, lambda p: ints, 2).tolist() == [False, False]
+    floats = np.array([[2.0**53, 1.0], [1.0, 1.0]])
+    assert evaluate({"x": [big, 1]}, lambda p: floats, 2).tolist() == [False, False]
+    assert evaluate({"x": [2**53, 1]}, lambda p: floats, 2).tolist() == [True, False]
+    assert evaluate({"x": [1, 1]}, lambda p: floats, 2).tolist() == [False, True]
+    small = np.array([np.inf, 65504, 2048], dtype=np.float16)  # compared in float64, not float16
+    assert evaluate({"x": {"$gt": 2**64 + 1}}, lambda p: small, 3).tolist() == [True, False, False]
+    assert evaluate({"x": {"$lte": 2**64 + 1}}, lambda p: small, 3).tolist() == [False, True, True]
+    assert evaluate({"x": {"$gte": 2049}}, lambda p: small, 3).tolist() == [True, True, False]
+    halves = np.array([[0.5], [0.25]], dtype=np.float32)
+    assert evaluate({"x": [0.5]}, lambda p: halves, 2).tolist() == [True, False]
+
+
+def test_whole_equality_of_string_tensors_with_nul():
+    col = np.array([["a", "b"], ["a", "c"]])
+    assert evaluate({"x": ["a", "b"]}, lambda p: col, 2).tolist() == [True, False]
+    assert evaluate({"x": ["a\x00", "b"]}, lambda p: col, 2).tolist() == [False, False]
+
+
+class _Seq(Sequence):
+    def __init__(self, *items):
+        self.items = items
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+
+def test_other_sequences_are_list_valued():
+    recs = [{"s": _Seq("a", "b")}, {"s": _Seq()}, {"s": _Seq(1, 7)}, {"s": "ab"}]
+    assert run({"s": {"$size": 2}}, recs) == [True, False, True, True]
+    assert run({"s": "a"}, recs) == [True, False, False, False]
+    assert run({"s": {"$gt": 5}}, recs) == [False, False, True, False]
+    assert run({"s": ["a", "b"]}, recs) == [True, False, False, False]
+    assert run({"s": []}, recs) == [False, True, False, False]
+    assert run({"s": {"$regex": "b"}}, recs) == [True, False, False, True]
+
+
 # --------------------------------------------------------------------------------------------
 # property test against a per-record reference implementation
 # --------------------------------------------------------------------------------------------
-
-_ORDER = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
 
 
 def _ref_equal(value, operand):
@@ -655,9 +832,18 @@ def _ref_field(value, cond):
     return True
 
 
-_ints = st.integers(min_value=-(2**53), max_value=2**53)
+# ints and floats around 2**53, 2**63 and 2**64, where float64 rounding would show
+_ints = st.one_of(
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.sampled_from(_EDGE_INTS),
+    st.integers(min_value=-(2**65), max_value=2**65),
+)
 _small_ints = st.integers(min_value=-3, max_value=3)
-_floats = st.floats(allow_nan=False, min_value=-4, max_value=4) | st.floats(allow_nan=False)
+_floats = st.one_of(
+    st.floats(allow_nan=False, min_value=-4, max_value=4),
+    st.floats(allow_nan=False),
+    st.sampled_from([f for f in _EDGE_FLOATS if not math.isnan(f)]),
+)
 _strs = st.text(alphabet="abAB\x00é", max_size=3)
 _scalars = st.one_of(_small_ints, _ints, _floats, _strs, st.booleans())
 _values = st.one_of(st.none(), _scalars)
@@ -731,8 +917,12 @@ def _column_for(records, as_array):
         (name,) = path
         values = [r.get(name) for r in records]
         if as_array and values and None not in values:
-            arr = np.asarray(values) if all(type(v) in (int, float) for v in values) else None
-            if arr is not None and arr.dtype.kind in "if":
+            try:
+                arr = np.asarray(values) if all(type(v) in (int, float) for v in values) else None
+            except OverflowError:
+                arr = None
+            # only an array that holds exactly the values (no int rounded to a float)
+            if arr is not None and arr.dtype.kind in "iuf" and arr.tolist() == values:
                 return arr
         return values
 

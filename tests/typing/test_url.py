@@ -401,6 +401,37 @@ def test_video_load(media):
     assert isinstance(url.load_bytes(), VideoBytes)
 
 
+@pytest.mark.parametrize(
+    ("url_cls", "bytes_cls"),
+    [
+        (AnyUrl, bytes),
+        (TextUrl, bytes),
+        (Mesh3DUrl, bytes),
+        (ImageUrl, ImageBytes),
+        (AudioUrl, AudioBytes),
+        (VideoUrl, VideoBytes),
+    ],
+)
+def test_load_bytes_returns_the_url_types_bytes_type(url_cls, bytes_cls):
+    data = url_cls("data:;base64,AAEC").load_bytes()
+    assert type(data) is bytes_cls
+    assert data == b"\x00\x01\x02"
+    # one implementation on AnyUrl, chosen by a class variable
+    assert url_cls.load_bytes is AnyUrl.load_bytes
+    assert url_cls._docstack_bytes_type is bytes_cls
+
+
+def test_load_bytes_type_of_a_user_subclass():
+    class Tagged(bytes):
+        pass
+
+    class TaggedUrl(AnyUrl):
+        _docstack_bytes_type = Tagged
+
+    data = TaggedUrl("data:,hi").load_bytes()
+    assert type(data) is Tagged and data == b"hi"
+
+
 def test_text_load(media, tmp_path):
     url = TextUrl(str(media["paths"]["txt"]))
     assert url.load() == TEXT

@@ -297,6 +297,56 @@ def test_batched_needs_several_queries(index):
         find_batched(index, QUERY, search_field="embedding")
 
 
+def test_find_accepts_a_single_row_matrix(index):
+    want = expected(VECTORS, QUERY, "dot", 3)[0]
+    for query in (QUERY[None, :], torch.from_numpy(QUERY[None, :]), [QUERY.tolist()]):
+        result = find(index, query, search_field="embedding", metric="dot", limit=3)
+        assert labels_of(result) == want
+        assert np.asarray(as_numpy(result.scores)).shape == (3,)
+    one_doc = DocList[Item]([Item(label=-1, embedding=QUERY)])
+    for query in (one_doc, one_doc.to_doc_vec()):
+        result = find(index, query, search_field="embedding", metric="dot", limit=3)
+        assert labels_of(result) == want
+
+
+@pytest.mark.parametrize("form", ["numpy", "torch", "python", "doclist", "docvec"])
+def test_find_refuses_several_queries(index, form):
+    docs = DocList[Item]([Item(label=-1, embedding=q) for q in QUERIES])
+    query = {
+        "numpy": QUERIES,
+        "torch": torch.from_numpy(QUERIES),
+        "python": QUERIES.tolist(),
+        "doclist": docs,
+        "docvec": docs.to_doc_vec(),
+    }[form]
+    with pytest.raises(ValueError, match="find_batched") as info:
+        find(index, query, search_field="embedding")
+    assert f"got {len(QUERIES)} query" in str(info.value)
+    # the same queries are fine for find_batched
+    assert len(find_batched(index, query, search_field="embedding")) == len(QUERIES)
+
+
+def test_find_refuses_several_queries_on_an_empty_index(kind):
+    empty = DocList[Item]() if kind == "list" else DocVec[Item]([])
+    with pytest.raises(ValueError, match="find_batched"):
+        find(empty, QUERIES, search_field="embedding")
+    assert len(find(empty, QUERY[None, :], search_field="embedding").documents) == 0
+
+
+@pytest.mark.parametrize("shape", [(), (1, 1, DIM), (2, 2, DIM)])
+def test_query_arrays_of_other_ranks_are_refused(index, shape):
+    query = np.ones(shape)
+    for call in (find, find_batched):
+        with pytest.raises(ValueError, match=re.escape(str(shape))):
+            call(index, query, search_field="embedding")
+
+
+def test_batched_with_no_queries(index):
+    assert find_batched(index, np.zeros((0, DIM)), search_field="embedding") == []
+    assert find_batched(index, DocList[Item](), search_field="embedding") == []
+    assert find_batched(index, DocVec[Item]([]), search_field="embedding") == []
+
+
 # --------------------------------------------------------------------------------------------
 # nested and Optional search fields
 # --------------------------------------------------------------------------------------------

@@ -472,3 +472,76 @@ def test_reduce_all_accepts_a_tuple():
     b = DocList[Record]([Record(id="a", count=2)])
     assert reduce_all((a, b)) is a
     assert a[0].count == 2
+
+
+# --------------------------------------------------------------------------------------------
+# reduce copies what it takes from right
+# --------------------------------------------------------------------------------------------
+
+
+def test_reduce_appended_documents_are_copies():
+    left = DocList[Record]([Record(id="a")])
+    right = DocList[Record](
+        [Record(id="n", tags=["t"], inner=Inner(label="i"), parts=parts("p"), vec=[1, 2])]
+    )
+    reduce(left, right)
+    appended = left[1]
+    assert appended is not right[0]
+    assert appended == right[0]  # same id and values
+    right[0].tags.append("later")
+    right[0].inner.label = "changed"
+    right[0].parts[0].text = "changed"
+    right[0].vec[0] = 99
+    assert appended.tags == ["t"]
+    assert appended.inner.label == "i"
+    assert appended.parts[0].text == "p"
+    assert np.asarray(appended.vec).tolist() == [1, 2]
+
+
+def test_reduce_merged_values_are_copies():
+    left = DocList[Record]([Record(id="a", tags=["x"], parts=parts("p1"))])
+    right = DocList[Record](
+        [Record(id="a", tags=["y"], inner=Inner(notes=["n"]), parts=parts("p2"), vec=[3, 4])]
+    )
+    reduce(left, right)
+    doc = left[0]
+    right[0].inner.notes.append("later")
+    right[0].parts[0].text = "changed"
+    right[0].vec[1] = 99
+    right[0].tags.append("later")
+    assert doc.inner.notes == ["n"]  # filled from right, not shared with it
+    assert [p.text for p in doc.parts] == ["p1", "p2"]
+    assert np.asarray(doc.vec).tolist() == [3, 4]
+    assert doc.tags == ["x", "y"]
+
+
+def test_reduce_leaves_right_unchanged():
+    left = DocList[Record]([Record(id="a", tags=["l"])])
+    right = DocList[Record](
+        [Record(id="n", tags=["1"]), Record(id="n", tags=["2"], count=7), Record(id="a")]
+    )
+    before = [(d.id, list(d.tags), d.count) for d in right]
+    reduce(left, right)
+    assert [(d.id, d.tags, d.count) for d in left] == [("a", ["l"], 0), ("n", ["1", "2"], 7)]
+    assert [(d.id, list(d.tags), d.count) for d in right] == before
+
+
+def test_reduce_from_a_docvec_appends_standalone_documents():
+    left = DocList[Record]([Record(id="a", count=1)])
+    right = DocList[Record]([Record(id="b", vec=[1, 2]), Record(id="a", count=5)]).to_doc_vec()
+    reduce(left, right)
+    assert [(d.id, d.count) for d in left] == [("a", 5), ("b", 0)]
+    assert not left[1].is_view()
+    right[0].vec[0] = 42  # in place, in the DocVec's column
+    assert right[0].vec[0] == 42
+    assert np.asarray(left[1].vec).tolist() == [1, 2]
+
+
+def test_reduce_all_leaves_the_others_unchanged():
+    first = DocList[Record]([Record(id="a", tags=["0"])])
+    second = DocList[Record]([Record(id="b", tags=["1"])])
+    third = DocList[Record]([Record(id="b", tags=["2"])])
+    out = reduce_all([first, second, third])
+    assert [(d.id, d.tags) for d in out] == [("a", ["0"]), ("b", ["1", "2"])]
+    assert second[0].tags == ["1"] and third[0].tags == ["2"]
+    assert out[1] is not second[0]

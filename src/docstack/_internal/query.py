@@ -7,7 +7,8 @@ A query is a dict. Each key is either a field path or a logical operator:
 - ``{'title': 'a', 'price': 3}``: several fields at one level are ANDed.
 - ``{'$and': [q1, q2]}``, ``{'$or': [q1, q2]}`` (non-empty lists of sub-queries) and
   ``{'$not': q}``; ``$not`` also works on one field: ``{'price': {'$not': {'$gt': 3}}}``.
-- Nested fields are written ``'banner__title'`` or ``'banner.title'``.
+- Nested fields are written ``'banner__title'`` or ``'banner.title'``; so are keys of
+  fields holding dicts (``'meta__lang'``, see ``dict_fields`` of :func:`parse_filter`).
 
 Field operators: ``$eq``, ``$neq`` (alias ``$ne``), ``$gt``, ``$gte``, ``$lt``, ``$lte``,
 ``$in``, ``$nin``, ``$exists`` (a bool), ``$regex`` (a pattern string, :func:`re.search`
@@ -30,12 +31,15 @@ Semantics (close to MongoDB's):
 - Comparing values of incomparable types (a string with a number, a list with a string) is
   False, never an exception. Numbers compare with numbers (``bool`` counts as a number, as in
   Python: ``True == 1``), strings with strings (by code point). NaN equals nothing.
-- A list-valued field (a list or tuple, or a tensor) matches a scalar condition when any of its
-  elements does: ``{'tags': 'a'}`` matches ``['a', 'b']``, ``{'tags': {'$in': ['a', 'z']}}``
-  too, ``{'scores': {'$gt': 5}}`` matches ``[1, 7]``. A list operand of ``$eq`` (or in ``$in``)
-  is compared with the whole value: ``{'tags': ['a', 'b']}`` matches exactly ``['a', 'b']``
-  (lists and tuples compare alike), or a list whose element equals it. ``$neq``/``$nin``
-  negate those: ``{'tags': {'$neq': 'a'}}`` matches lists that do not contain ``'a'``.
+- A list-valued field (a list, a tuple or another sequence that is not a string, or a
+  tensor) matches a scalar condition when any of its elements does: ``{'tags': 'a'}``
+  matches ``['a', 'b']``, ``{'tags': {'$in': ['a', 'z']}}`` too, ``{'scores': {'$gt': 5}}``
+  matches ``[1, 7]``. A list operand of ``$eq`` (or in ``$in``) is compared with the whole
+  value: ``{'tags': ['a', 'b']}`` matches exactly ``['a', 'b']`` (lists and tuples compare
+  alike), or a list whose element equals it. ``$neq``/``$nin`` negate those:
+  ``{'tags': {'$neq': 'a'}}`` matches lists that do not contain ``'a'``.
+- Numbers compare exactly, by value, as in Python: an int column against a float operand
+  (or floats against a big int) is not rounded through float64.
 - The elements of a tensor are its scalars (a tensor is compared as if flattened); its
   ``$size`` is its first dimension. A string is a scalar, except for ``$size``.
 - ``$regex`` only matches strings (or lists holding a matching string).
@@ -52,6 +56,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 import operator
 import re
 import sys
@@ -118,8 +123,22 @@ def _split_path(key: str) -> tuple[str, ...]:
     return parts
 
 
+def _python_scalar(value: Any) -> Any:
+    """A numpy bool, number or string as the Python value equal to it; anything else as is.
+
+    The tree then holds plain values any backend can bind, and compares by value: a numpy
+    scalar would round a Python int to its own precision (``2**53 + 1 == np.float32(2**53)``).
+    """
+    if isinstance(value, (np.bool_, np.integer, np.str_)) or (
+        isinstance(value, np.floating) and value.dtype.itemsize <= 8
+    ):
+        return value.item()
+    return value
+
+
 def _check_operand(op: str, value: Any, field: str) -> Any:
     """Validate ``value`` as the operand of ``op`` and return its normalised (immutable) form."""
+    value = _python_scalar(value)
     if op in ("$eq", "$neq"):
         return tuple(value) if isinstance(value, list) else value
     if op in _ORDER_OPS:
@@ -136,7 +155,7 @@ def _check_operand(op: str, value: Any, field: str) -> Any:
             raise FilterError(
                 f"{op} for field {field!r} expects a list of values, got {_describe(value)}"
             )
-        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        return tuple(tuple(v) if isinstance(v, list) else _python_scalar(v) for v in value)
     if op == "$exists":
         if not isinstance(value, (bool, np.bool_)):
             raise FilterError(
@@ -252,7 +271,12 @@ FilterNode = Union[Comparison, And, Or, Not]
 # --------------------------------------------------------------------------------------------
 
 
-def parse_filter(query: Mapping[str, Any], fields: Collection[str] | None = None) -> FilterNode:
+def parse_filter(
+    query: Mapping[str, Any],
+    fields: Collection[str] | None = None,
+    *,
+    dict_fields: Collection[str] = (),
+) -> FilterNode:
     """Parse a MongoDB-style query dict into a :data:`FilterNode` tree, checking it fully.
 
     Parameters
@@ -263,6 +287,11 @@ def parse_filter(query: Mapping[str, Any], fields: Collection[str] | None = None
     fields:
         The valid field paths, written with ``'__'`` or ``'.'`` (e.g. ``{'title',
         'banner__title'}``). When given, a path that is not among them raises.
+    dict_fields:
+        Paths of fields that hold mappings with free-form string keys (e.g. ``{'meta'}``):
+        every path below one of them is valid too (``'meta__lang'``, ``'meta__a__b'``). A
+        backend looks the keys up per document; a missing key is a missing value. Only
+        checked when ``fields`` is given.
 
     Returns
     -------
@@ -282,16 +311,40 @@ def parse_filter(query: Mapping[str, Any], fields: Collection[str] | None = None
 Comparison(path=('price',), op='$neq', value=5)))
     >>> parse_filter({'banner.title': 'x'}, fields={'banner__title'})
     Comparison(path=('banner', 'title'), op='$eq', value='x')
+    >>> parse_filter({'meta__lang': 'en'}, fields={'meta'}, dict_fields={'meta'})
+    Comparison(path=('meta', 'lang'), op='$eq', value='en')
     """
-    valid: dict[tuple[str, ...], str] | None = None
+    valid: _Fields | None = None
     if fields is not None:
-        if isinstance(fields, str):
-            raise TypeError("fields must be a collection of field paths, not a single string")
-        valid = {_split_path(f): f for f in fields}
+        if isinstance(fields, str) or isinstance(dict_fields, str):
+            raise TypeError(
+                "fields and dict_fields must be collections of field paths, not a single string"
+            )
+        valid = _Fields(
+            {_split_path(f): f for f in fields}, frozenset(map(_split_path, dict_fields))
+        )
     return _parse_query(query, valid, "filter")
 
 
-def _parse_query(query: Any, valid: dict[tuple[str, ...], str] | None, where: str) -> FilterNode:
+@dataclass(frozen=True)
+class _Fields:
+    """The valid paths: ``exact`` (path -> its name as given) and every path strictly below
+    one of ``mappings``."""
+
+    exact: dict[tuple[str, ...], str]
+    mappings: frozenset[tuple[str, ...]]
+
+    def __contains__(self, path: tuple[str, ...]) -> bool:
+        if path in self.exact:
+            return True
+        return any(path[:i] in self.mappings for i in range(1, len(path)))
+
+    def names(self) -> list[str]:
+        below = [f"{_label(m)}__<key>" for m in self.mappings]
+        return sorted([*self.exact.values(), *below])
+
+
+def _parse_query(query: Any, valid: _Fields | None, where: str) -> FilterNode:
     if not isinstance(query, Mapping):
         raise FilterError(
             f"{where} must be a dict mapping field names (or '$and', '$or', '$not') to "
@@ -306,19 +359,16 @@ def _parse_query(query: Any, valid: dict[tuple[str, ...], str] | None, where: st
             continue
         path = _split_path(key)
         if valid is not None and path not in valid:
-            close = difflib.get_close_matches(key, sorted(valid.values()), n=3)
+            close = difflib.get_close_matches(key, sorted(valid.exact.values()), n=3)
             hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
             raise FilterError(
-                f"unknown field {key!r} in filter{hint} Valid fields: "
-                f"{', '.join(sorted(valid.values()))}"
+                f"unknown field {key!r} in filter{hint} Valid fields: {', '.join(valid.names())}"
             )
         children.append(_parse_condition(path, key, condition))
     return children[0] if len(children) == 1 else And(tuple(children))
 
 
-def _parse_logical(
-    key: str, condition: Any, valid: dict[tuple[str, ...], str] | None
-) -> FilterNode:
+def _parse_logical(key: str, condition: Any, valid: _Fields | None) -> FilterNode:
     if key in ("$and", "$or"):
         if not isinstance(condition, (list, tuple)):
             raise FilterError(
@@ -423,6 +473,13 @@ def field_paths(node: FilterNode) -> set[tuple[str, ...]]:
 # --------------------------------------------------------------------------------------------
 
 
+def _is_sequence(value: Any) -> bool:
+    """Lists, tuples and other sequences (``collections.abc.Sequence``), strings excepted."""
+    if isinstance(value, (list, tuple)):
+        return True
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
+
+
 def _is_tensor(value: Any) -> bool:
     if isinstance(value, np.ndarray):
         return value.ndim >= 1
@@ -440,7 +497,7 @@ def _to_numpy(value: Any) -> np.ndarray:
 
 def _elements(value: Any) -> list[Any] | None:
     """The elements of a list-valued value (tensors flattened), or None for a scalar."""
-    if isinstance(value, (list, tuple)):
+    if _is_sequence(value):
         return list(value)
     if _is_tensor(value):
         return _to_numpy(value).reshape(-1).tolist()
@@ -448,7 +505,7 @@ def _elements(value: Any) -> list[Any] | None:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
+    if _is_sequence(value):
         return [_plain(v) for v in value]
     if _is_tensor(value):
         return _to_numpy(value).tolist()
@@ -485,7 +542,7 @@ def _py_match(value: Any, op: str, operand: Any) -> bool:
     if op == "$in":
         return any(_py_eq(value, o) for o in operand)
     if op == "$size":
-        if isinstance(value, (str, bytes, list, tuple)):
+        if isinstance(value, (str, bytes)) or _is_sequence(value):
             return len(value) == operand
         return _is_tensor(value) and _to_numpy(value).shape[0] == operand
     elements = _elements(value)
@@ -516,32 +573,128 @@ def _has_nul(value: str) -> bool:
     return "\x00" in value
 
 
+def _exact_number(value: Any) -> int | float | None:
+    """A real operand as a Python int or float with the same value, or None if it has none
+    (``np.longdouble``): Python compares ints with floats exactly, by value."""
+    if isinstance(value, float):  # np.float64 included
+        return float(value)
+    if isinstance(value, (int, np.integer, np.bool_)):  # bool included
+        return int(value)
+    if isinstance(value, np.floating) and value.dtype.itemsize <= 8:
+        return float(value)
+    return None
+
+
+def _nearest_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _compare_numeric(data: np.ndarray, op: str, operand: Any) -> np.ndarray | None:
+    """``data op operand`` for a numeric array, exactly as Python compares the values.
+
+    numpy would compare an int array with a float (or a float array with a big int) in
+    float64, where ints above 2**53 are rounded; instead the operand is turned into one of
+    the array's own kind that gives the same answer for every element.
+    """
+    x = _exact_number(operand)
+    if x is None:
+        return None
+    if data.dtype.kind == "b":
+        data = data.view(np.uint8)
+    n = len(data)
+    if data.dtype.kind in "iu":
+        if isinstance(x, float):
+            if math.isnan(x):
+                return np.zeros(n, bool)
+            if math.isinf(x):  # every int is below +inf and above -inf
+                below = op in ("$lt", "$lte")
+                return np.full(n, below if x > 0 else op in ("$gt", "$gte"))
+            if op == "$eq":
+                if not x.is_integer():
+                    return np.zeros(n, bool)
+                x = int(x)
+            else:  # for an int v: v > x iff v > floor(x), v >= x iff v >= ceil(x), ...
+                x = math.floor(x) if op in ("$gt", "$lte") else math.ceil(x)
+        compare = operator.eq if op == "$eq" else _ORDER_OPS[op]
+        return np.asarray(compare(data, x))  # numpy compares with any Python int exactly
+    if data.dtype.itemsize > 8:  # long double: leave it to Python
+        return None
+    # a numpy float64 (unlike a Python float) makes float16/float32 arrays compare in float64
+    if isinstance(x, int):
+        f = _nearest_float(x)
+        if f != x:
+            # no float equals x, and none lies strictly between x and its nearest float f
+            if op == "$eq":
+                return np.zeros(n, bool)
+            above = f > x
+            if op in ("$gt", "$gte"):
+                return np.asarray(data >= np.float64(f) if above else data > np.float64(f))
+            return np.asarray(data < np.float64(f) if above else data <= np.float64(f))
+        x = f
+    compare = operator.eq if op == "$eq" else _ORDER_OPS[op]
+    return np.asarray(compare(data, np.float64(x)))
+
+
+def _isin_numeric(data: np.ndarray, wanted: list[Any]) -> np.ndarray | None:
+    """Which elements of a numeric array equal one of the numbers ``wanted``, exactly."""
+    numbers = [_exact_number(w) for w in wanted]
+    if any(v is None for v in numbers):
+        return None
+    if data.dtype.kind == "b":
+        data = data.view(np.uint8)
+    if data.dtype.kind in "iu":
+        info = np.iinfo(data.dtype)
+        ints = {
+            int(v) for v in numbers if isinstance(v, int) or (math.isfinite(v) and v.is_integer())
+        }
+        keys: list[Any] = sorted(k for k in ints if info.min <= k <= info.max)
+        dtype = data.dtype
+    elif data.dtype.itemsize > 8:
+        return None
+    else:
+        floats = set()
+        for v in numbers:
+            f = _nearest_float(v) if isinstance(v, int) else v
+            if f == v and not math.isnan(f):  # an int no float equals is left out
+                floats.add(f)
+        keys, dtype = sorted(floats), np.dtype(np.float64)
+    if not keys:
+        return np.zeros(len(data), bool)
+    return np.isin(data, np.array(keys, dtype=dtype))
+
+
+def _nested_nul(value: Any) -> bool:
+    """Whether a string in ``value`` (a string or nested lists of them) holds a NUL."""
+    if isinstance(value, str):
+        return _has_nul(value)
+    return isinstance(value, (list, tuple)) and any(map(_nested_nul, value))
+
+
 def _array_match(data: np.ndarray, op: str, operand: Any) -> np.ndarray | None:
     """``op`` on each element of a clean 1-D array, or None when Python must decide."""
     is_str = data.dtype.kind == "U"
     try:
         if op == "$eq" or op in _ORDER_OPS:
-            compare = operator.eq if op == "$eq" else _ORDER_OPS[op]
             if is_str and isinstance(operand, str):
+                compare = operator.eq if op == "$eq" else _ORDER_OPS[op]
                 return None if _has_nul(operand) else np.asarray(compare(data, operand))
             if not is_str and _is_real(operand):
-                return np.asarray(compare(data, operand))
+                return _compare_numeric(data, op, operand)
             return np.zeros(len(data), bool) if _is_plain(operand) else None
         if op == "$in":
             if not all(_is_plain(o) for o in operand):
                 return None
-            if is_str:
-                wanted = [o for o in operand if isinstance(o, str)]
-                if any(map(_has_nul, wanted)):
-                    return None
-            else:
-                wanted = [o for o in operand if _is_real(o)]
+            if not is_str:
+                return _isin_numeric(data, [o for o in operand if _is_real(o)])
+            wanted = [o for o in operand if isinstance(o, str)]
+            if any(map(_has_nul, wanted)):
+                return None
             if not wanted:
                 return np.zeros(len(data), bool)
-            wanted_arr = np.asarray(wanted)
-            if wanted_arr.dtype.kind not in ("U" if is_str else "biuf"):
-                return None
-            return np.isin(data, wanted_arr)
+            return np.isin(data, np.asarray(wanted, dtype=str))
         if op == "$regex":
             if not is_str:
                 return np.zeros(len(data), bool)
@@ -598,10 +751,23 @@ def _clean_scalar_array(values: list[Any]) -> np.ndarray | None:
         if all(t in (bool, int, float) or issubclass(t, _NUMERIC_TYPES[3:]) for t in types):
             arr = np.asarray(values)
             if arr.ndim == 1 and arr.dtype.kind in _CLEAN_NUMERIC:
+                if arr.dtype.kind == "f" and not _ints_survive_floats(values, types):
+                    return None
                 return arr
     except (OverflowError, ValueError, TypeError):
         return None
     return None
+
+
+_FLOAT_EXACT_INT = 2**53  # every int of at most this size is exactly a float64
+
+
+def _ints_survive_floats(values: list[Any], types: set[type]) -> bool:
+    """Whether the ints among ``values`` (if any) keep their value in a float array."""
+    if not any(t is int or issubclass(t, np.integer) for t in types):
+        return True
+    limit = _FLOAT_EXACT_INT
+    return all(-limit <= int(v) <= limit for v in values if isinstance(v, (int, np.integer)))
 
 
 def _may_hold_none(values: list[Any]) -> bool:
@@ -610,6 +776,29 @@ def _may_hold_none(values: list[Any]) -> bool:
         return values.count(None) > 0  # identity is checked first: every None is counted
     except Exception:  # noqa: BLE001 - an element's __eq__ failed (e.g. a numpy array)
         return True
+
+
+def _exact_target(data: np.ndarray, target: np.ndarray) -> np.ndarray | bool | None:
+    """``target`` in a dtype that ``data == target`` compares exactly in (as Python would);
+    False if no row can equal it, None if Python must decide."""
+    kind, target_kind = data.dtype.kind, target.dtype.kind
+    if kind == "U" or target_kind == "U":
+        return target if kind == target_kind else None
+    if kind not in _CLEAN_NUMERIC or target_kind not in _CLEAN_NUMERIC:
+        return None
+    if kind in "biu" and target_kind == "f":
+        if not np.all(np.isfinite(target) & (target == np.trunc(target))):
+            return False  # an element that is not a whole number never equals an int
+        if np.all(np.abs(target) < 2.0**63):
+            return target.astype(np.int64)
+        return None
+    if kind == "f" and target_kind in "iu":
+        if data.dtype.itemsize > 8:
+            return None
+        if np.all((target <= _FLOAT_EXACT_INT) & (target >= -_FLOAT_EXACT_INT)):
+            return target.astype(np.float64)
+        return None
+    return target
 
 
 class _Column:
@@ -754,15 +943,18 @@ class _Column:
         if self.kind == "tensor":
             try:
                 target = np.asarray(operand)
+                if target.dtype.kind == "U" and _nested_nul(operand):
+                    target = None  # numpy would drop trailing NULs: Python decides
             except (ValueError, TypeError):
                 target = None
-            if (
-                target is None
-                or target.shape != self.data.shape[1:]
-                or target.dtype.kind not in (_CLEAN_NUMERIC if self.data.dtype.kind != "U" else "U")
-            ):
-                return np.fromiter((_whole_equal(row, operand) for row in self.data), bool, n_rows)
-            return (self.data == target).reshape(n_rows, _row_size(self.data)).all(axis=1)
+            if target is not None and target.shape == self.data.shape[1:]:
+                target = _exact_target(self.data, target)
+                if target is False:
+                    return np.zeros(n_rows, bool)
+                if target is not None:
+                    hits = self.data == target
+                    return hits.reshape(n_rows, _row_size(self.data)).all(axis=1)
+            return np.fromiter((_whole_equal(row, operand) for row in self.data), bool, n_rows)
         target_len = len(operand)
         out = np.diff(self.offsets) == target_len
         candidates = np.flatnonzero(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
 from docstack._internal.fields import FieldKind, doc_fields
@@ -81,6 +82,16 @@ class AnyDocArray(Generic[T_doc]):
             f"{type(self)._type_label()} accepts only {t.__name__} documents; got "
             f"{type(doc).__name__}{where}: {describe_doc(doc)}"
         )
+
+    def _validate_docs(self, docs: Iterable[Any]) -> list[Any]:
+        """``docs`` as a list of valid items (dicts validated); raises naming this array type."""
+        items = docs if isinstance(docs, list) else list(docs)
+        t = self.doc_type
+        allowed = BaseDocWithoutId if t is AnyDoc else t
+        # one check per distinct type, not per document
+        if all(isinstance(tp, type) and issubclass(tp, allowed) for tp in set(map(type, items))):
+            return items
+        return [self._check_doc(d, i) for i, d in enumerate(items)]
 
     # -- traversal ------------------------------------------------------------------------
 

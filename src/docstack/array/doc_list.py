@@ -83,17 +83,6 @@ class DocList(AnyDocArray[T_doc], list):
             docs = self._validate_docs(docs)
         list.__init__(self, docs)
 
-    # -- validation -------------------------------------------------------------------------
-
-    def _validate_docs(self, docs: Iterable[Any]) -> list[Any]:
-        items = docs if isinstance(docs, list) else list(docs)
-        t = self.doc_type
-        allowed = BaseDocWithoutId if t is AnyDoc else t
-        # one check per distinct type, not per document
-        if all(isinstance(tp, type) and issubclass(tp, allowed) for tp in set(map(type, items))):
-            return items
-        return [self._check_doc(d, i) for i, d in enumerate(items)]
-
     # -- list API with type checks ------------------------------------------------------------
 
     def append(self, doc: Any) -> None:

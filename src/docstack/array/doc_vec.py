@@ -9,10 +9,12 @@ from typing import Any, ClassVar, overload
 import numpy as np
 
 from docstack.array._column_storage import (
+    AnyStorage,
     ColumnStorage,
     TensorColumn,
     column_class,
     stack_tensors,
+    zeros_rows,
 )
 from docstack.array.any_array import AnyDocArray, T_doc, normalize_index
 from docstack.array.doc_list import DocList, _index_array
@@ -31,11 +33,15 @@ class DocVec(AnyDocArray[T_doc]):
 
     Each tensor field is one stacked tensor (``docs.embedding`` is an ``(n, dim)`` array you
     can hand to a model), each nested document field a nested ``DocVec``, each ``DocList``
-    field a list of ``DocVec`` (one per document), and any other field a list.
+    field a list of ``DocVec`` (one per document), and any other field a list. An untyped
+    ``DocList`` field (its documents may be of any types) is a list of ``DocList``.
 
     ``docs[i]`` is a view: it looks and behaves like a document, and assigning to its fields
-    (or changing its tensors in place) writes into the columns. Slices share tensor memory
-    with the original; index lists and boolean masks copy.
+    (or changing its tensors in place) writes into the columns. A slice is a window on the
+    original: its tensor columns share memory with the original's, and every write through
+    it (to a view's field, or a whole column) reaches the original (torch cannot slice with
+    a negative step, so there the slice's torch columns are copies, yet writes through it
+    still reach the original). Index lists and boolean masks copy.
 
     An ``Optional`` tensor field may be ``None`` in some documents: the column is stacked
     with a mask, ``docs[i].field`` is ``None`` where it is missing, and ``docs.field`` is the
@@ -73,7 +79,7 @@ class DocVec(AnyDocArray[T_doc]):
             raise DocTypeError("DocVec needs a document type: DocVec[MyDoc](docs)")
         if tensor_type is not None and tensor_type._docstack_framework == "any":
             tensor_type = None
-        items = DocList[t](docs)
+        items = self._validate_docs(docs)
         storage = ColumnStorage(t, len(items), dict(self._field_kinds()), tensor_type)
         for name, kind in storage.kinds.items():
             values = list(map(attrgetter(name), items))
@@ -81,7 +87,7 @@ class DocVec(AnyDocArray[T_doc]):
         object.__setattr__(self, "_storage", storage)
 
     @classmethod
-    def _from_storage(cls, storage: ColumnStorage) -> DocVec:
+    def _from_storage(cls, storage: AnyStorage) -> DocVec:
         out = cls.__new__(cls)
         object.__setattr__(out, "_storage", storage)
         return out
@@ -186,18 +192,16 @@ class DocVec(AnyDocArray[T_doc]):
                 f"{type(self).__name__} has no attribute {name!r}: {self.doc_type.__name__} "
                 f"has no field {name!r} (fields: {', '.join(storage.kinds)})"
             )
-        if name in storage.tensors:
-            col = storage.tensors[name]
+        where, col = storage.column(name)
+        if where == "tensor":
             if col is None:
                 return None
             if col.is_full():
                 return col.data
             return [storage.get_value(name, i) for i in range(storage.length)]
-        if name in storage.docs:
-            return storage.docs[name]
-        if name in storage.doc_lists:
-            return list(storage.doc_lists[name])
-        return list(storage.lists[name])
+        if where == "doc":
+            return col
+        return list(col)
 
     def get_tensor_column(self, name: str) -> tuple[Any, np.ndarray | None]:
         """The stacked tensor of field ``name`` and its presence mask.
@@ -220,11 +224,11 @@ class DocVec(AnyDocArray[T_doc]):
         kind = storage.kinds.get(name)
         if kind is None or kind.kind != "tensor":
             raise KeyError(f"{name!r} is not a tensor field of {self.doc_type.__name__}")
-        if name not in storage.tensors:
+        where, col = storage.column(name)
+        if where != "tensor":
             raise ValueError(
                 f"field {name!r} holds tensors of different shapes and is kept as a list"
             )
-        col = storage.tensors[name]
         if col is None:
             return None, np.zeros(storage.length, dtype=bool)
         return col.data, None if col.mask is None else col.mask.copy()
@@ -236,34 +240,32 @@ class DocVec(AnyDocArray[T_doc]):
         field's shape) or a sequence of per-document values; a nested document field takes a
         ``DocVec`` or sequence of documents; other fields take a sequence of values, each
         validated like an assignment. On error nothing changes.
+
+        On a slice, the new values are written into the rows of the original.
+
+        Example
+        -------
+        >>> from docstack import BaseDoc, DocVec
+        >>> from docstack.typing import NdArray
+        >>> class D(BaseDoc):
+        ...     v: NdArray[2]
+        >>> docs = DocVec[D]([D(v=[0, 0]) for _ in range(3)])
+        >>> docs[1:].set_column('v', [[1, 1], [2, 2]])
+        >>> docs.v.tolist()
+        [[0, 0], [1, 1], [2, 2]]
         """
         storage = self._storage
         kind = storage.kinds.get(name)
         if kind is None:
             raise AttributeError(f"{self.doc_type.__name__} has no field {name!r}")
         n = storage.length
-        if kind.kind == "tensor" and framework_of(value) is not None:
-            cls = column_class(kind, storage.tensor_type)
-            data = cls._docstack_convert(value)
-            if len(data.shape) == 0 or data.shape[0] != n:
-                raise ValueError(
-                    f"column {name!r} needs one row per document ({n}), got shape "
-                    f"{tuple(data.shape)}"
-                )
-            spec = kind.tensor_cls.__docstack_shape__
-            reason = None if spec is None else check_shape(tuple(data.shape[1:]), spec)
-            if reason is not None:
-                raise ValueError(f"column {name!r}: every row must match: {reason}")
-            storage.lists.pop(name, None)
-            storage.tensors[name] = TensorColumn(data)
+        if isinstance(storage, ColumnStorage):
+            _build_column(storage, name, kind, value, self.doc_type)
             return
-        values = list(value)
-        if len(values) != n:
-            raise ValueError(f"column {name!r} needs {n} values, got {len(values)}")
-        values = validate_field_values(self.doc_type, name, values)
-        for target in (storage.tensors, storage.docs, storage.doc_lists, storage.lists):
-            target.pop(name, None)
-        _fill_column(storage, name, kind, values)
+        # a slice: build the column aside, then write it into the original's rows
+        built = ColumnStorage(self.doc_type, n, storage.kinds, storage.tensor_type)
+        _build_column(built, name, kind, value, self.doc_type)
+        storage.assign_rows(name, range(n), built)
 
     # -- conversions ------------------------------------------------------------------------
 
@@ -277,8 +279,8 @@ class DocVec(AnyDocArray[T_doc]):
         n = storage.length
         columns: dict[str, list[Any]] = {}
         for name in storage.kinds:
-            if name in storage.tensors:
-                col = storage.tensors[name]
+            where, col = storage.column(name)
+            if where == "tensor":
                 if col is None:
                     columns[name] = [None] * n
                 else:
@@ -286,14 +288,12 @@ class DocVec(AnyDocArray[T_doc]):
                     if col.mask is not None:
                         rows = [r if m else None for r, m in zip(rows, col.mask.tolist())]
                     columns[name] = rows
-            elif name in storage.docs:
-                columns[name] = list(storage.docs[name].to_doc_list())
-            elif name in storage.doc_lists:
-                columns[name] = [
-                    None if v is None else v.to_doc_list() for v in storage.doc_lists[name]
-                ]
+            elif where == "doc":
+                columns[name] = list(col.to_doc_list())
+            elif where == "doclist":
+                columns[name] = [None if v is None else v.to_doc_list() for v in col]
             else:
-                columns[name] = storage.lists[name]
+                columns[name] = col
         names = list(columns)
         docs = [
             construct_doc(t, dict(zip(names, row)), set(names))
@@ -302,8 +302,13 @@ class DocVec(AnyDocArray[T_doc]):
         return DocList[t](docs, validate_input_docs=False)
 
     def to(self, device: str) -> DocVec[T_doc]:
-        """Move every torch column to ``device`` (e.g. ``'cuda'``), in place; returns self."""
-        storage = self._storage
+        """Move every torch column to ``device`` (e.g. ``'cuda'``), in place; returns self.
+
+        A slice first becomes a copy of its documents: once moved, it can no longer share
+        memory with the original, so writes to it stop reaching the original.
+        """
+        storage = self._storage.detached()
+        object.__setattr__(self, "_storage", storage)
         for col in storage.tensors.values():
             if col is not None and framework_of(col.data) == "torch":
                 col.data = type(col.data)._docstack_convert(col.data.unwrap().to(device))
@@ -319,8 +324,8 @@ class DocVec(AnyDocArray[T_doc]):
         storage = self._storage
         rows = []
         for name in storage.kinds:
-            if name in storage.tensors:
-                col = storage.tensors[name]
+            where, col = storage.column(name)
+            if where == "tensor":
                 if col is None:
                     rows.append((name, "all None"))
                 else:
@@ -328,13 +333,39 @@ class DocVec(AnyDocArray[T_doc]):
                     if col.mask is not None:
                         text += f", {int(col.mask.sum())} present"
                     rows.append((name, text))
-            elif name in storage.docs:
-                rows.append((name, f"{type(storage.docs[name]).__name__}"))
-            elif name in storage.doc_lists:
+            elif where == "doc":
+                rows.append((name, f"{type(col).__name__}"))
+            elif where == "doclist":
                 rows.append((name, f"list of {storage.length} DocVec"))
             else:
                 rows.append((name, "list"))
         return rows
+
+
+def _build_column(storage: ColumnStorage, name: str, kind: Any, value: Any, doc_type: type) -> None:
+    """Validate ``value`` (a stacked tensor or one value per document) as the new column of
+    field ``name`` and store it in ``storage``; on error ``storage`` is unchanged."""
+    n = storage.length
+    if kind.kind == "tensor" and framework_of(value) is not None:
+        cls = column_class(kind, storage.tensor_type)
+        data = cls._docstack_convert(value)
+        if len(data.shape) == 0 or data.shape[0] != n:
+            raise ValueError(
+                f"column {name!r} needs one row per document ({n}), got shape {tuple(data.shape)}"
+            )
+        spec = kind.tensor_cls.__docstack_shape__
+        reason = None if spec is None else check_shape(tuple(data.shape[1:]), spec)
+        if reason is not None:
+            raise ValueError(f"column {name!r}: every row must match: {reason}")
+        storage.drop_column(name)
+        storage.tensors[name] = TensorColumn(data)
+        return
+    values = list(value)
+    if len(values) != n:
+        raise ValueError(f"column {name!r} needs {n} values, got {len(values)}")
+    values = validate_field_values(doc_type, name, values)
+    storage.drop_column(name)
+    _fill_column(storage, name, kind, values)
 
 
 def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]) -> None:
@@ -350,14 +381,18 @@ def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]
         if fixed is None and len({tuple(r.shape) for r in rows}) > 1:
             storage.lists[name] = [None if v is None else cls._docstack_convert(v) for v in values]
             return
-        stacked = stack_tensors(rows, cls._docstack_framework)
+        fw = cls._docstack_framework
+        stacked = stack_tensors(rows, fw)
         mask = None
         if len(rows) != len(values):
             mask = np.asarray(present, dtype=bool)
-            full = _zeros_like_rows(stacked, len(values))
+            full = zeros_rows(fw, (len(values), *tuple(stacked.shape[1:])), stacked.dtype)
             full[np.flatnonzero(mask)] = stacked
             stacked = full
         storage.tensors[name] = TensorColumn(cls._docstack_convert(stacked), mask)
+    elif kind.doc_cls is AnyDoc:
+        # an untyped DocList (or AnyDoc) field: documents of any types, kept as they are
+        storage.lists[name] = values
     elif kind.kind == "doc":
         if any(v is None for v in values):
             storage.lists[name] = values
@@ -370,18 +405,6 @@ def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]
         ]
     else:
         storage.lists[name] = values
-
-
-def _zeros_like_rows(stacked: Any, n: int) -> Any:
-    fw = framework_of(stacked)
-    shape = (n, *tuple(stacked.shape[1:]))
-    if fw == "torch":
-        import torch
-
-        return torch.zeros(shape, dtype=stacked.dtype)
-    if fw == "jax":
-        return np.zeros(shape, dtype=np.asarray(stacked).dtype)
-    return np.zeros(shape, dtype=stacked.dtype)
 
 
 def _rebuild_doc_vec(doc_type: type, docs: Sequence[Any], tensor_type: type | None) -> DocVec:

@@ -32,12 +32,11 @@ def describe_value(value: Any) -> str:
 
 def doc_tree(doc: Any, label: str | None = None) -> Tree:
     """A rich tree of a document's fields and values (nested documents as subtrees)."""
-    cls = type(doc)
-    title = label or f"[bold]{getattr(cls, '__docstack_view_of__', None) or cls.__name__}"
-    if not isinstance(title, str):
-        title = title.__name__
+    # a view's class is a subclass of the document class, named after it
+    doc_cls = getattr(type(doc), "__docstack_view_of__", None) or type(doc)
+    title = label or f"[bold]{doc_cls.__name__}"
     tree = Tree(f"📄 {title}" + (" (view)" if doc.is_view() else ""))
-    kinds = doc_fields(getattr(cls, "__docstack_view_of__", None) or cls)
+    kinds = doc_fields(doc_cls)
     names = list(kinds) + [n for n in (doc.__pydantic_extra__ or {}) if n not in kinds]
     for name in names:
         value = getattr(doc, name)

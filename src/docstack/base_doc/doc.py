@@ -73,7 +73,7 @@ class BaseDocWithoutId(BaseModel):
 
     def __eq__(self, other: object) -> bool:
         """Equal when of the same type with equal fields; tensors compare by value, ids are
-        ignored."""
+        ignored. Extra fields (of ``AnyDoc``) count: both must have the same, equal ones."""
         if not isinstance(other, BaseDocWithoutId):
             return NotImplemented
         if _doc_type(self) is not _doc_type(other):
@@ -83,6 +83,9 @@ class BaseDocWithoutId(BaseModel):
                 continue
             if not values_equal(getattr(self, name), getattr(other, name)):
                 return False
+        extra, other_extra = self.__pydantic_extra__, other.__pydantic_extra__
+        if extra or other_extra:
+            return values_equal(extra or {}, other_extra or {})
         return True
 
     __hash__ = None  # type: ignore[assignment]  # mutable: not hashable
@@ -151,8 +154,11 @@ class BaseDocWithoutId(BaseModel):
                 setattr(self, name, new)
             elif isinstance(old, BaseDocWithoutId) and isinstance(new, BaseDocWithoutId):
                 old.update(new)
-            elif isinstance(old, list) and isinstance(new, list):
+            elif isinstance(old, list) and _is_list_like(new):
                 old.extend(new)
+            elif _is_list_like(old) and _is_list_like(new):
+                # a DocVec (the DocList field of a view) cannot grow: assign the union
+                setattr(self, name, [*old, *new])
             elif isinstance(old, set) and isinstance(new, set):
                 old.update(new)
             elif isinstance(old, dict) and isinstance(new, dict):
@@ -213,6 +219,11 @@ def construct_doc(cls: type, values: dict[str, Any], fields_set: set[str]) -> An
     _set(doc, "__pydantic_extra__", None)
     _set(doc, "__pydantic_private__", None)
     return doc
+
+
+def _is_list_like(value: Any) -> bool:
+    """A list, or an array of documents (``DocList`` or ``DocVec``)."""
+    return isinstance(value, list) or getattr(type(value), "__docstack_doc_array__", False)
 
 
 def _doc_type_of_class(cls: type) -> type:

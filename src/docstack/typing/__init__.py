@@ -1,7 +1,8 @@
 """Field types: tensors, URLs, bytes and ids.
 
-torch and jax types are imported on first use, so ``import docstack.typing`` works without
-them installed; using one of them without its framework raises an error naming the extra.
+torch, jax and TensorFlow types are imported on first use, so ``import docstack.typing``
+works without them installed (and never pays for importing them); using one of them without
+its framework raises an error naming the extra.
 """
 
 from __future__ import annotations

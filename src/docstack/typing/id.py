@@ -20,7 +20,8 @@ class _IDMeta(type):
 
 
 class ID(str, metaclass=_IDMeta):
-    """A document id: a string. ``int`` and ``uuid.UUID`` values are accepted and converted.
+    """A document id: a string. ``int`` and ``uuid.UUID`` values are accepted and converted
+    (a UUID to its canonical dashed form, ``str(uuid)``).
 
     Ids are stored as plain ``str`` (cheaper to create, and a document whose fields are all
     plain values is cheaper for the garbage collector); ``isinstance(doc.id, ID)`` holds for
@@ -33,6 +34,9 @@ class ID(str, metaclass=_IDMeta):
     ...     pass
     >>> MyDoc(id=42).id
     '42'
+    >>> import uuid
+    >>> MyDoc(id=uuid.UUID('cf57432e-809e-4353-adbd-9d5c0d733868')).id
+    'cf57432e-809e-4353-adbd-9d5c0d733868'
     """
 
     __slots__ = ()
@@ -46,7 +50,7 @@ class ID(str, metaclass=_IDMeta):
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
         if isinstance(value, uuid.UUID):
-            return value.hex
+            return str(value)  # the canonical 8-4-4-4-12 form, as DocArray gives
         raise ValueError(f"an id must be a str, int or UUID, got {type(value).__name__}")
 
     @classmethod

@@ -116,6 +116,8 @@ def _check_search_field(index: Any, search_field: str) -> None:
 
 
 def _query_matrix(query: Any, search_field: str, batched: bool) -> Any:
+    """The queries as a 2-D matrix, one row per query; :func:`find` accepts exactly one."""
+    what = "query documents"
     if isinstance(query, BaseDocWithoutId):  # a document
         query = [query]
         batched_docs = True
@@ -123,17 +125,34 @@ def _query_matrix(query: Any, search_field: str, batched: bool) -> Any:
         batched_docs = getattr(type(query), "__docstack_doc_array__", False)
     if batched_docs:
         values = column_values(query, tuple(search_field.split("__")))
+        if values is None:  # a DocVec column no document has
+            values = [None] * len(query)
         if framework_of(values) is None:
             if any(v is None for v in values):
                 raise ValueError(f"a query document has no value in {search_field!r}")
-            values = np.stack([to_numpy(v) for v in values])
-        return values
-    if framework_of(query) is None:
-        query = np.asarray(query)
-    if query.ndim == 1:
-        if batched:
-            raise ValueError("find_batched() needs several queries: a 2-D array or documents")
-        query = query[None, :]
+            if not values:
+                values = np.zeros((0, 0))
+            else:
+                values = np.stack([to_numpy(v) for v in values])
+        query = values
+    else:
+        what = "query vectors"
+        if framework_of(query) is None:
+            query = np.asarray(query)
+        if query.ndim == 1:
+            if batched:
+                raise ValueError("find_batched() needs several queries: a 2-D array or documents")
+            query = query[None, :]
+    if query.ndim != 2:
+        raise ValueError(
+            f"a query must be a vector (1-D), or for find_batched() a 2-D array with one query "
+            f"per row; got an array of shape {tuple(query.shape)}"
+        )
+    if not batched and query.shape[0] != 1:
+        raise ValueError(
+            f"find() searches for exactly one query, got {query.shape[0]} {what} (shape "
+            f"{tuple(query.shape)}); use find_batched() to search for several at once"
+        )
     return query
 
 
@@ -158,12 +177,13 @@ def _search(
         raise ValueError(f"limit must be >= 0, got {limit}")
     if not search_field:
         raise ValueError("find() needs search_field=, the name of the vector field to search")
+    queries = _query_matrix(query, search_field, batched)  # checked even for an empty index
+    if queries.shape[0] == 0:  # find_batched() of no queries
+        return []
     if len(index) == 0:
         empty = index[:0]
-        n_queries = 1 if not batched else _query_matrix(query, search_field, batched).shape[0]
-        return [FindResult(empty, np.zeros(0)) for _ in range(n_queries)]
+        return [FindResult(empty, np.zeros(0)) for _ in range(queries.shape[0])]
     matrix, positions = _index_matrix(index, search_field, cache)
-    queries = _query_matrix(query, search_field, batched)
     matrix, queries = _plain(matrix), _plain(queries)
     if framework_of(matrix) == "jax" or framework_of(queries) == "jax":
         matrix, queries = to_numpy(matrix), to_numpy(queries)
@@ -231,7 +251,9 @@ def find(
     index:
         The documents to search.
     query:
-        A document (its ``search_field`` is used) or a vector.
+        A document (its ``search_field`` is used) or a vector (a ``(1, dim)`` array is
+        accepted too). Several queries (a 2-D array with more than one row, or several
+        documents) raise a ``ValueError``: search them with :func:`find_batched`.
     search_field:
         The vector field to search; nested fields with ``__`` (``'image__embedding'``).
     metric:

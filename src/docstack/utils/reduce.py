@@ -14,6 +14,12 @@ def reduce(left: Any, right: Any, left_id_map: dict[str, int] | None = None) -> 
     A document of ``right`` whose id is in ``left`` is merged into that document with
     :meth:`BaseDoc.update`; the others are appended to ``left``.
 
+    ``right`` is never shared with the result nor changed: what comes from it is a deep
+    copy (appended documents, and the values merged into ``left``'s documents: tensors,
+    nested documents, list items), so changing ``right`` afterwards leaves ``left`` as it
+    is, and a document repeated in ``right`` is merged into the copy, not into ``right``.
+    ``left``'s own documents are updated in place.
+
     Parameters
     ----------
     left:
@@ -37,16 +43,20 @@ def reduce(left: Any, right: Any, left_id_map: dict[str, int] | None = None) -> 
     >>> b = DocList[D]([D(id='1', tags=['y']), D(id='2')])
     >>> [d.tags for d in reduce(a, b)]
     [['x', 'y'], []]
+    >>> b[1].tags.append('z')  # right is not part of the result
+    >>> a[1].tags
+    []
     """
     if left_id_map is None:
         left_id_map = {doc.id: i for i, doc in enumerate(left)}
     for doc in right:
-        position = left_id_map.get(doc.id)
+        own = doc.model_copy(deep=True)  # a DocVec's view becomes a standalone document
+        position = left_id_map.get(own.id)
         if position is None:
-            left_id_map[doc.id] = len(left)
-            left.append(doc)
+            left_id_map[own.id] = len(left)
+            left.append(own)
         else:
-            left[position].update(doc)
+            left[position].update(own)
     return left
 
 
@@ -60,7 +70,8 @@ def reduce_all(docs: Sequence[Any]) -> Any:
 
     Returns
     -------
-    The first ``DocList``, with all the others merged into it.
+    The first ``DocList``, with (deep copies of) all the others merged into it; the others
+    are left unchanged.
 
     Example
     -------

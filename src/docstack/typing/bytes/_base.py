@@ -21,7 +21,13 @@ def _serialize_json(value: bytes) -> str:
 
 
 def decode_base64(text: str) -> bytes:
-    """Decode standard or URL-safe base64, with or without padding; ``ValueError`` if invalid."""
+    """Decode standard or URL-safe base64, with or without padding; ``ValueError`` if invalid.
+
+    Example
+    -------
+    >>> decode_base64('aGVs bG8')
+    b'hello'
+    """
     compact = "".join(text.split()).translate(_URLSAFE_TO_STANDARD)
     compact += "=" * (-len(compact) % 4)
     try:
@@ -35,6 +41,15 @@ class MediaBytes(bytes):
 
     A field of such a type accepts ``bytes``, ``bytearray``, ``memoryview`` and a base64
     ``str`` (what JSON holds), and is written to JSON as (URL-safe) base64.
+
+    Example
+    -------
+    >>> from docstack import BaseDoc
+    >>> from docstack.typing import AudioBytes
+    >>> class Clip(BaseDoc):
+    ...     data: AudioBytes
+    >>> Clip(data='AAEC').data
+    b'\\x00\\x01\\x02'
     """
 
     __slots__ = ()

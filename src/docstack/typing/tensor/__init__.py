@@ -1,4 +1,4 @@
-"""Tensor types. torch and jax types are imported on first use."""
+"""Tensor types. torch, jax and TensorFlow types are imported on first use."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ _LAZY = {
     "AudioJaxArray": "jax_array",
     "VideoJaxArray": "jax_array",
     "JaxArrayEmbedding": "jax_array",
+    "TensorFlowTensor": "tensorflow_tensor",
+    "ImageTensorFlowTensor": "tensorflow_tensor",
+    "AudioTensorFlowTensor": "tensorflow_tensor",
+    "VideoTensorFlowTensor": "tensorflow_tensor",
+    "TensorFlowEmbedding": "tensorflow_tensor",
 }
 
 __all__ = [

@@ -16,26 +16,35 @@ __all__ = ["AbstractTensor", "concrete_tensor_class", "tensor_json_schema"]
 
 # (family, framework) -> module that defines the concrete class, and its name
 _CONCRETE_LOCATIONS: dict[tuple[str, str], tuple[str, str]] = {}
-for _family, _np, _torch, _jax in [
-    ("tensor", "NdArray", "TorchTensor", "JaxArray"),
-    ("image", "ImageNdArray", "ImageTorchTensor", "ImageJaxArray"),
-    ("audio", "AudioNdArray", "AudioTorchTensor", "AudioJaxArray"),
-    ("video", "VideoNdArray", "VideoTorchTensor", "VideoJaxArray"),
-    ("embedding", "NdArrayEmbedding", "TorchEmbedding", "JaxArrayEmbedding"),
+for _family, _np, _torch, _jax, _tf in [
+    ("tensor", "NdArray", "TorchTensor", "JaxArray", "TensorFlowTensor"),
+    ("image", "ImageNdArray", "ImageTorchTensor", "ImageJaxArray", "ImageTensorFlowTensor"),
+    ("audio", "AudioNdArray", "AudioTorchTensor", "AudioJaxArray", "AudioTensorFlowTensor"),
+    ("video", "VideoNdArray", "VideoTorchTensor", "VideoJaxArray", "VideoTensorFlowTensor"),
+    ("embedding", "NdArrayEmbedding", "TorchEmbedding", "JaxArrayEmbedding", "TensorFlowEmbedding"),
 ]:
     _CONCRETE_LOCATIONS[(_family, "numpy")] = ("docstack.typing.tensor.ndarray", _np)
     _CONCRETE_LOCATIONS[(_family, "torch")] = ("docstack.typing.tensor.torch_tensor", _torch)
     _CONCRETE_LOCATIONS[(_family, "jax")] = ("docstack.typing.tensor.jax_array", _jax)
+    _CONCRETE_LOCATIONS[(_family, "tensorflow")] = (
+        "docstack.typing.tensor.tensorflow_tensor",
+        _tf,
+    )
 
 
 def concrete_tensor_class(family: str, framework: str) -> type[AbstractTensor]:
     """The concrete tensor class of a family (``'image'``, ...) in a framework (``'torch'``, ...).
 
-    Importing it imports the framework, so this raises an error naming the extra to install
-    when the framework is missing.
+    The families are ``'tensor'``, ``'image'``, ``'audio'``, ``'video'`` and ``'embedding'``;
+    the frameworks ``'numpy'``, ``'torch'``, ``'jax'`` and ``'tensorflow'``. Importing the
+    class imports the framework, so this raises :class:`~docstack.errors.MissingDependencyError`
+    naming the extra to install when the framework is missing.
+
+    Example
+    -------
+    >>> concrete_tensor_class("image", "numpy").__name__
+    'ImageNdArray'
     """
-    if framework == "tensorflow":
-        framework = "numpy"  # TensorFlow tensors are held as numpy arrays
     try:
         module_name, cls_name = _CONCRETE_LOCATIONS[(family, framework)]
     except KeyError:
@@ -46,7 +55,13 @@ def concrete_tensor_class(family: str, framework: str) -> type[AbstractTensor]:
 
 
 def tensor_json_schema(spec: ShapeSpec | None, framework: str) -> JsonSchemaValue:
-    """JSON schema of a tensor: nested arrays of numbers, sized where the shape fixes a size."""
+    """JSON schema of a tensor: nested arrays of numbers, sized where the shape fixes a size.
+
+    Example
+    -------
+    >>> tensor_json_schema((2,), "numpy")["maxItems"]
+    2
+    """
     meta = {
         "framework": framework,
         "shape": None if spec is None else ["..." if d is Ellipsis else d for d in spec],
@@ -84,6 +99,14 @@ class AbstractTensor:
     A tensor type can be parametrized with a shape: ``NdArray[128]``,
     ``TorchTensor['batch', 3, 224, 224]``, ``AnyTensor[..., 3]``. See
     :mod:`docstack.typing.tensor._shape` for the matching rule.
+
+    Example
+    -------
+    >>> from docstack.typing import AbstractTensor, NdArray, TorchTensor
+    >>> issubclass(NdArray, AbstractTensor) and issubclass(TorchTensor, AbstractTensor)
+    True
+    >>> NdArray['n', 3].validate([[1, 2, 3]]).shape
+    (1, 3)
     """
 
     __slots__ = ()
@@ -190,11 +213,25 @@ class AbstractTensor:
     # -- helpers shared by all frameworks ---------------------------------------------------
 
     def unwrap(self) -> Any:
-        """The tensor as a plain framework object (``np.ndarray``, ``torch.Tensor``, ...)."""
+        """The tensor as a plain framework object (``np.ndarray``, ``torch.Tensor``, ...).
+
+        Example
+        -------
+        >>> from docstack.typing import ImageNdArray
+        >>> type(ImageNdArray.validate([[0, 1], [2, 3]]).unwrap()).__name__
+        'ndarray'
+        """
         raise NotImplementedError  # every concrete tensor class overrides this
 
 
 def rebuild_tensor(base: type, spec: ShapeSpec | None, data: Any) -> Any:
-    """Pickle support: rebuild a (possibly parametrized) tensor type around plain data."""
+    """Pickle support: rebuild a (possibly parametrized) tensor type around plain data.
+
+    Example
+    -------
+    >>> from docstack.typing import NdArray
+    >>> rebuild_tensor(NdArray, (2,), [1, 2]).tolist()
+    [1, 2]
+    """
     cls = base if spec is None else base[spec]
     return cls._docstack_convert(data)

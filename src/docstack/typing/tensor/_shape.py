@@ -21,7 +21,15 @@ ShapeSpec = tuple[Any, ...]  # ints, strs and at most one Ellipsis
 
 
 def parse_shape_spec(item: Any) -> ShapeSpec:
-    """Turn the argument of ``Tensor[...]`` into a validated shape spec tuple."""
+    """Turn the argument of ``Tensor[...]`` into a validated shape spec tuple.
+
+    Example
+    -------
+    >>> parse_shape_spec(('batch', 3, ...))
+    ('batch', 3, Ellipsis)
+    >>> parse_shape_spec(128)
+    (128,)
+    """
     items = item if isinstance(item, tuple) else (item,)
     n_ellipsis = 0
     for dim in items:
@@ -41,7 +49,13 @@ def parse_shape_spec(item: Any) -> ShapeSpec:
 
 
 def format_spec(spec: ShapeSpec) -> str:
-    """Human-readable form of a shape spec, e.g. ``('batch', 3, ...)``."""
+    """Human-readable form of a shape spec, e.g. ``('batch', 3, ...)``.
+
+    Example
+    -------
+    >>> format_spec(('batch', 3, ...))
+    "('batch', 3, ...)"
+    """
     parts = ["..." if d is Ellipsis else repr(d) for d in spec]
     if len(parts) == 1:
         return f"({parts[0]},)"
@@ -49,7 +63,15 @@ def format_spec(spec: ShapeSpec) -> str:
 
 
 def check_shape(shape: tuple[int, ...], spec: ShapeSpec) -> str | None:
-    """Check ``shape`` against ``spec``; return ``None`` when it matches, else the reason."""
+    """Check ``shape`` against ``spec``; return ``None`` when it matches, else the reason.
+
+    Example
+    -------
+    >>> check_shape((4, 3), ('n', 3)) is None
+    True
+    >>> check_shape((3, 4), ('x', 'x'))
+    "expected shape ('x', 'x'), got (3, 4): dimension 'x' is 3 at axis 0 but 4 at axis 1"
+    """
     if Ellipsis in spec:
         cut = spec.index(Ellipsis)
         head, tail = spec[:cut], spec[cut + 1 :]

@@ -63,23 +63,52 @@ class JaxArray(AbstractTensor):
         return cls(to_jax(value))
 
     def unwrap(self) -> Any:
-        """The wrapped ``jax.Array``."""
+        """The wrapped ``jax.Array``.
+
+        Example
+        -------
+        >>> from docstack.typing import JaxArray
+        >>> type(JaxArray.validate([1, 2]).unwrap()).__name__
+        'ArrayImpl'
+        """
         return self.tensor
 
     # array protocol ------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        """The shape of the array."""
+        """The shape of the array.
+
+        Example
+        -------
+        >>> from docstack.typing import JaxArray
+        >>> JaxArray.validate([[1, 2, 3]]).shape
+        (1, 3)
+        """
         return tuple(self.tensor.shape)
 
     @property
     def dtype(self) -> Any:
-        """The dtype of the array."""
+        """The dtype of the array.
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> from docstack.typing import JaxArray
+        >>> JaxArray.validate(np.zeros(2, np.float32)).dtype
+        dtype('float32')
+        """
         return self.tensor.dtype
 
     @property
     def ndim(self) -> int:
-        """The number of dimensions."""
+        """The number of dimensions.
+
+        Example
+        -------
+        >>> from docstack.typing import JaxArray
+        >>> JaxArray.validate([[1, 2, 3]]).ndim
+        2
+        """
         return self.tensor.ndim
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -110,28 +139,59 @@ class JaxArray(AbstractTensor):
 
 
 class ImageJaxArray(ImageTensorMixin, JaxArray):
-    """An image as a JAX array, with ``to_bytes()``, ``save()`` and ``display()``."""
+    """An image as a JAX array, with ``to_bytes()``, ``save()`` and ``display()``.
+
+    Example
+    -------
+    >>> import jax.numpy as jnp
+    >>> from docstack.typing import ImageJaxArray
+    >>> ImageJaxArray.validate(jnp.zeros((4, 4, 3), jnp.uint8)).to_bytes()[:4]
+    b'\\x89PNG'
+    """
 
     __slots__ = ()
     _docstack_family = "image"
 
 
 class AudioJaxArray(AudioTensorMixin, JaxArray):
-    """Audio samples as a JAX array, with ``to_bytes()``, ``save()`` and ``display()``."""
+    """Audio samples as a JAX array, with ``to_bytes()``, ``save()`` and ``display()``.
+
+    Example
+    -------
+    >>> import jax.numpy as jnp
+    >>> from docstack.typing import AudioJaxArray
+    >>> AudioJaxArray.validate(jnp.zeros(100)).to_bytes(frame_rate=8000)[:4]
+    b'RIFF'
+    """
 
     __slots__ = ()
     _docstack_family = "audio"
 
 
 class VideoJaxArray(VideoTensorMixin, JaxArray):
-    """Video frames as a JAX array, with ``to_bytes()`` and ``save()``."""
+    """Video frames as a JAX array, with ``to_bytes()`` and ``save()``.
+
+    Example
+    -------
+    >>> import jax.numpy as jnp
+    >>> from docstack.typing import VideoJaxArray
+    >>> VideoJaxArray.validate(jnp.zeros((2, 16, 16, 3), jnp.uint8)).to_bytes()[4:8]
+    b'ftyp'
+    """
 
     __slots__ = ()
     _docstack_family = "video"
 
 
 class JaxArrayEmbedding(JaxArray):
-    """An embedding vector held as a JAX array."""
+    """An embedding vector held as a JAX array.
+
+    Example
+    -------
+    >>> from docstack.typing import JaxArrayEmbedding
+    >>> JaxArrayEmbedding[3].validate([0.1, 0.2, 0.3]).shape
+    (3,)
+    """
 
     __slots__ = ()
     _docstack_family = "embedding"

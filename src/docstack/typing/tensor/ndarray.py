@@ -93,7 +93,16 @@ class NdArray(AbstractTensor, np.ndarray, metaclass=_NdArrayMeta):
         return super()._docstack_validate(value)
 
     def unwrap(self) -> np.ndarray:
-        """The same data as a plain ``np.ndarray`` (a view, no copy)."""
+        """The same data as a plain ``np.ndarray`` (a view, no copy).
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> from docstack.typing import ImageNdArray
+        >>> image = ImageNdArray.validate(np.zeros((2, 2, 3), np.uint8))
+        >>> type(image.unwrap()) is np.ndarray and np.shares_memory(image, image.unwrap())
+        True
+        """
         return self.view(np.ndarray)
 
     def __reduce__(self) -> Any:
@@ -104,7 +113,15 @@ class NdArray(AbstractTensor, np.ndarray, metaclass=_NdArrayMeta):
 
 
 class ImageNdArray(ImageTensorMixin, NdArray):
-    """An image as a numpy array, with ``to_bytes()``, ``save()`` and ``display()``."""
+    """An image as a numpy array, with ``to_bytes()``, ``save()`` and ``display()``.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from docstack.typing import ImageNdArray
+    >>> ImageNdArray.validate(np.zeros((4, 4, 3), np.uint8)).to_bytes(format='JPEG')[:3]
+    b'\\xff\\xd8\\xff'
+    """
 
     __slots__ = ()
 
@@ -113,7 +130,15 @@ class ImageNdArray(ImageTensorMixin, NdArray):
 
 
 class AudioNdArray(AudioTensorMixin, NdArray):
-    """Audio samples as a numpy array, with ``to_bytes()``, ``save()`` and ``display()``."""
+    """Audio samples as a numpy array, with ``to_bytes()``, ``save()`` and ``display()``.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from docstack.typing import AudioNdArray
+    >>> AudioNdArray.validate(np.zeros((100, 2), np.float32)).to_bytes(frame_rate=8000)[:4]
+    b'RIFF'
+    """
 
     __slots__ = ()
 
@@ -122,7 +147,15 @@ class AudioNdArray(AudioTensorMixin, NdArray):
 
 
 class VideoNdArray(VideoTensorMixin, NdArray):
-    """Video frames ``(frames, H, W, 3)`` as a numpy array, with ``to_bytes()`` and ``save()``."""
+    """Video frames ``(frames, H, W, 3)`` as a numpy array, with ``to_bytes()`` and ``save()``.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from docstack.typing import VideoNdArray
+    >>> VideoNdArray.validate(np.zeros((2, 16, 16, 3), np.uint8)).to_bytes()[4:8]
+    b'ftyp'
+    """
 
     __slots__ = ()
 
@@ -131,7 +164,14 @@ class VideoNdArray(VideoTensorMixin, NdArray):
 
 
 class NdArrayEmbedding(NdArray):
-    """An embedding vector held as a numpy array."""
+    """An embedding vector held as a numpy array.
+
+    Example
+    -------
+    >>> from docstack.typing import NdArrayEmbedding
+    >>> NdArrayEmbedding[3].validate([0.1, 0.2, 0.3]).shape
+    (3,)
+    """
 
     __slots__ = ()
 

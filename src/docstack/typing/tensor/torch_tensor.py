@@ -53,7 +53,14 @@ class TorchTensor(AbstractTensor, torch.Tensor):
         return to_torch(value).as_subclass(cls)
 
     def unwrap(self) -> Any:
-        """The same data as a plain ``torch.Tensor`` (no copy)."""
+        """The same data as a plain ``torch.Tensor`` (no copy).
+
+        Example
+        -------
+        >>> from docstack.typing import TorchTensor
+        >>> type(TorchTensor.validate([1, 2]).unwrap()).__name__
+        'Tensor'
+        """
         return self.as_subclass(torch.Tensor)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
@@ -67,24 +74,55 @@ class TorchTensor(AbstractTensor, torch.Tensor):
 
 
 class ImageTorchTensor(ImageTensorMixin, TorchTensor):
-    """An image as a torch tensor, with ``to_bytes()``, ``save()`` and ``display()``."""
+    """An image as a torch tensor, with ``to_bytes()``, ``save()`` and ``display()``.
+
+    Example
+    -------
+    >>> import torch
+    >>> from docstack.typing import ImageTorchTensor
+    >>> ImageTorchTensor.validate(torch.zeros(3, 4, 4, dtype=torch.uint8)).to_bytes()[:4]
+    b'\\x89PNG'
+    """
 
     _docstack_family = "image"
 
 
 class AudioTorchTensor(AudioTensorMixin, TorchTensor):
-    """Audio samples as a torch tensor, with ``to_bytes()``, ``save()`` and ``display()``."""
+    """Audio samples as a torch tensor, with ``to_bytes()``, ``save()`` and ``display()``.
+
+    Example
+    -------
+    >>> import torch
+    >>> from docstack.typing import AudioTorchTensor
+    >>> AudioTorchTensor.validate(torch.zeros(100)).to_bytes(frame_rate=8000)[:4]
+    b'RIFF'
+    """
 
     _docstack_family = "audio"
 
 
 class VideoTorchTensor(VideoTensorMixin, TorchTensor):
-    """Video frames as a torch tensor, with ``to_bytes()`` and ``save()``."""
+    """Video frames as a torch tensor, with ``to_bytes()`` and ``save()``.
+
+    Example
+    -------
+    >>> import torch
+    >>> from docstack.typing import VideoTorchTensor
+    >>> VideoTorchTensor.validate(torch.zeros(2, 16, 16, 3, dtype=torch.uint8)).to_bytes()[4:8]
+    b'ftyp'
+    """
 
     _docstack_family = "video"
 
 
 class TorchEmbedding(TorchTensor):
-    """An embedding vector held as a torch tensor."""
+    """An embedding vector held as a torch tensor.
+
+    Example
+    -------
+    >>> from docstack.typing import TorchEmbedding
+    >>> TorchEmbedding[3].validate([0.1, 0.2, 0.3]).shape
+    torch.Size([3])
+    """
 
     _docstack_family = "embedding"

@@ -68,5 +68,13 @@ KNOWN_EXTENSIONS: frozenset[str] = frozenset().union(*_BY_MODALITY.values())
 
 
 def modalities_of(extension: str) -> list[str]:
-    """The media types an extension belongs to, e.g. ``['audio', 'video']`` for ``'webm'``."""
+    """The media types an extension belongs to, e.g. ``['audio', 'video']`` for ``'webm'``.
+
+    Example
+    -------
+    >>> modalities_of('webm')
+    ['audio', 'video']
+    >>> modalities_of('png')
+    ['image']
+    """
     return [name for name, table in _BY_MODALITY.items() if extension in table]

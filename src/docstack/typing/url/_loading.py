@@ -29,13 +29,30 @@ _3D_MEDIA_TYPES = {
 
 
 def shown_url(url: str) -> str:
-    """The URL quoted for an error message (long ``data:`` URLs are cut)."""
+    """The URL quoted for an error message (long ``data:`` URLs are cut).
+
+    Example
+    -------
+    >>> shown_url('https://example.com/a.png')
+    "'https://example.com/a.png'"
+    """
     return repr(url if len(url) <= _SHOWN_CHARS else url[:_SHOWN_CHARS] + "...")
 
 
 @contextmanager
 def naming_url(url: str) -> Iterator[None]:
-    """Re-raise a :class:`LoadError` from decoding with the URL in front of its message."""
+    """Re-raise a :class:`LoadError` from decoding with the URL in front of its message.
+
+    Example
+    -------
+    >>> from docstack.errors import LoadError
+    >>> try:
+    ...     with naming_url('x.png'):
+    ...         raise LoadError('not an image')
+    ... except LoadError as exc:
+    ...     print(exc)
+    cannot load 'x.png': not an image
+    """
     try:
         yield
     except LoadError as exc:
@@ -49,6 +66,13 @@ def guess_3d_file_type(url: str, data: bytes, file_type: str | None) -> str:
     ------
     LoadError
         The format cannot be told; the message asks for ``file_type``.
+
+    Example
+    -------
+    >>> guess_3d_file_type('https://example.com/model', b'ply\\nformat ascii 1.0', None)
+    'ply'
+    >>> guess_3d_file_type('mesh.obj', b'', None)
+    'obj'
     """
     if file_type:
         return file_type.lower().lstrip(".")
@@ -76,7 +100,15 @@ def guess_3d_file_type(url: str, data: bytes, file_type: str | None) -> str:
 
 
 def media_mimetype(url: str, default: str) -> str:
-    """The MIME type of a URL from its extension, or ``default``."""
+    """The MIME type of a URL from its extension, or ``default``.
+
+    Example
+    -------
+    >>> media_mimetype('https://example.com/clip.webm', 'video/mp4')
+    'video/webm'
+    >>> media_mimetype('https://example.com/clip', 'video/mp4')
+    'video/mp4'
+    """
     ext = url_extension(url)
     if ext:
         guessed = mimetypes.guess_type(f"x.{ext}")[0]

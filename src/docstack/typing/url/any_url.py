@@ -75,6 +75,8 @@ class AnyUrl(str):
     _docstack_media_majors: ClassVar[frozenset[str]] = frozenset()
     # what the URL points to, for error messages ('images')
     _docstack_what: ClassVar[str] = "resources"
+    # what load_bytes() returns: plain bytes here, ImageBytes for ImageUrl, ...
+    _docstack_bytes_type: ClassVar[type[bytes]] = bytes
 
     def __new__(cls, value: str) -> AnyUrl:
         if type(value) is cls:
@@ -234,7 +236,9 @@ class AnyUrl(str):
         Returns
         -------
         bytes
-            The content.
+            The content, as this URL type's bytes type: ``bytes`` for ``AnyUrl``,
+            ``ImageBytes`` for ``ImageUrl``, ``AudioBytes`` for ``AudioUrl`` and
+            ``VideoBytes`` for ``VideoUrl`` (whose ``.load()`` decodes it).
 
         Raises
         ------
@@ -246,5 +250,10 @@ class AnyUrl(str):
         >>> from docstack.typing import AnyUrl
         >>> AnyUrl('data:,hello').load_bytes()
         b'hello'
+        >>> from docstack.typing import ImageUrl
+        >>> type(ImageUrl('data:image/png;base64,iVBORw0=').load_bytes()).__name__
+        'ImageBytes'
         """
-        return fetch_bytes(str(self), timeout=timeout, max_bytes=max_bytes)
+        data = fetch_bytes(str(self), timeout=timeout, max_bytes=max_bytes)
+        bytes_type = type(self)._docstack_bytes_type
+        return data if type(data) is bytes_type else bytes_type(data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from docstack._internal.fetch import is_remote
 from docstack.typing.bytes.audio_bytes import AudioBytes
@@ -37,33 +37,7 @@ class AudioUrl(AnyUrl):
     _docstack_extensions: ClassVar[frozenset[str] | None] = AUDIO_EXTENSIONS
     _docstack_media_majors: ClassVar[frozenset[str]] = frozenset({"audio"})
     _docstack_what: ClassVar[str] = "audio"
-
-    def load_bytes(self, timeout: float | None = None, max_bytes: int | None = None) -> AudioBytes:
-        """Fetch the encoded audio.
-
-        Parameters
-        ----------
-        timeout:
-            Seconds each network operation may take (``None``: the default, 10).
-        max_bytes:
-            Largest accepted size (``None``: the default, 512 MiB).
-
-        Returns
-        -------
-        AudioBytes
-            The encoded audio; ``.load()`` decodes it.
-
-        Raises
-        ------
-        LoadError
-            The URL cannot be fetched.
-
-        Example
-        -------
-        >>> from docstack.typing import AudioUrl
-        >>> AudioUrl('https://example.com/a.wav').load_bytes(timeout=5)  # doctest: +SKIP
-        """
-        return AudioBytes(super().load_bytes(timeout=timeout, max_bytes=max_bytes))
+    _docstack_bytes_type: ClassVar[type[bytes]] = AudioBytes
 
     def load(
         self, timeout: float | None = None, max_bytes: int | None = None
@@ -93,7 +67,7 @@ class AudioUrl(AnyUrl):
         >>> from docstack.typing import AudioUrl
         >>> samples, frame_rate = AudioUrl('https://example.com/a.wav').load()  # doctest: +SKIP
         """
-        data = self.load_bytes(timeout=timeout, max_bytes=max_bytes)
+        data = cast(AudioBytes, self.load_bytes(timeout=timeout, max_bytes=max_bytes))
         with naming_url(self):
             return data.load()
 

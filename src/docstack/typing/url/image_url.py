@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from docstack._internal.fetch import is_remote
 from docstack.typing.bytes.image_bytes import ImageBytes
@@ -37,33 +37,7 @@ class ImageUrl(AnyUrl):
     _docstack_extensions: ClassVar[frozenset[str] | None] = IMAGE_EXTENSIONS
     _docstack_media_majors: ClassVar[frozenset[str]] = frozenset({"image"})
     _docstack_what: ClassVar[str] = "images"
-
-    def load_bytes(self, timeout: float | None = None, max_bytes: int | None = None) -> ImageBytes:
-        """Fetch the encoded image.
-
-        Parameters
-        ----------
-        timeout:
-            Seconds each network operation may take (``None``: the default, 10).
-        max_bytes:
-            Largest accepted size (``None``: the default, 512 MiB).
-
-        Returns
-        -------
-        ImageBytes
-            The encoded image; ``.load()`` decodes it.
-
-        Raises
-        ------
-        LoadError
-            The URL cannot be fetched.
-
-        Example
-        -------
-        >>> from docstack.typing import ImageUrl
-        >>> ImageUrl('https://example.com/a.png').load_bytes(timeout=5)  # doctest: +SKIP
-        """
-        return ImageBytes(super().load_bytes(timeout=timeout, max_bytes=max_bytes))
+    _docstack_bytes_type: ClassVar[type[bytes]] = ImageBytes
 
     def load(
         self,
@@ -102,7 +76,7 @@ class ImageUrl(AnyUrl):
         >>> url = ImageUrl('https://example.com/a.png')
         >>> url.load(width=224, height=224, axis_layout=('C', 'H', 'W'))  # doctest: +SKIP
         """
-        data = self.load_bytes(timeout=timeout, max_bytes=max_bytes)
+        data = cast(ImageBytes, self.load_bytes(timeout=timeout, max_bytes=max_bytes))
         with naming_url(self):
             return data.load(width=width, height=height, axis_layout=axis_layout)
 
@@ -131,7 +105,7 @@ class ImageUrl(AnyUrl):
         >>> from docstack.typing import ImageUrl
         >>> ImageUrl('https://example.com/a.png').load_pil().size  # doctest: +SKIP
         """
-        data = self.load_bytes(timeout=timeout, max_bytes=max_bytes)
+        data = cast(ImageBytes, self.load_bytes(timeout=timeout, max_bytes=max_bytes))
         with naming_url(self):
             return data.load_pil()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from docstack._internal.fetch import is_remote
 from docstack.typing.bytes.video_bytes import VideoBytes, VideoLoadResult
@@ -36,33 +36,7 @@ class VideoUrl(AnyUrl):
     _docstack_extensions: ClassVar[frozenset[str] | None] = VIDEO_EXTENSIONS
     _docstack_media_majors: ClassVar[frozenset[str]] = frozenset({"video"})
     _docstack_what: ClassVar[str] = "videos"
-
-    def load_bytes(self, timeout: float | None = None, max_bytes: int | None = None) -> VideoBytes:
-        """Fetch the encoded video.
-
-        Parameters
-        ----------
-        timeout:
-            Seconds each network operation may take (``None``: the default, 10).
-        max_bytes:
-            Largest accepted size (``None``: the default, 512 MiB).
-
-        Returns
-        -------
-        VideoBytes
-            The encoded video; ``.load()`` decodes it.
-
-        Raises
-        ------
-        LoadError
-            The URL cannot be fetched.
-
-        Example
-        -------
-        >>> from docstack.typing import VideoUrl
-        >>> VideoUrl('https://example.com/a.mp4').load_bytes(timeout=5)  # doctest: +SKIP
-        """
-        return VideoBytes(super().load_bytes(timeout=timeout, max_bytes=max_bytes))
+    _docstack_bytes_type: ClassVar[type[bytes]] = VideoBytes
 
     def load(
         self, timeout: float | None = None, max_bytes: int | None = None, **kwargs: Any
@@ -96,7 +70,7 @@ class VideoUrl(AnyUrl):
         >>> result.video.shape  # doctest: +SKIP
         (250, 176, 320, 3)
         """
-        data = self.load_bytes(timeout=timeout, max_bytes=max_bytes)
+        data = cast(VideoBytes, self.load_bytes(timeout=timeout, max_bytes=max_bytes))
         with naming_url(self):
             return data.load(**kwargs)
 
