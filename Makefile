@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docstack-installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-represent bench-index clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,15 @@ test: $(STAMP) lint
 # DocArray 0.41 runs in its own environment: its DocVec needs numpy<2
 .venv-docarray/bin/python:
 	$(PYTHON) -m venv .venv-docarray
-	.venv-docarray/bin/pip install "docarray==0.41.*" "numpy<2" hnswlib
+	.venv-docarray/bin/pip install "docarray[hnswlib]==0.41.*" "numpy<2" "protobuf<5"
 
-bench: $(STAMP) .venv-docarray/bin/python
+bench: bench-represent bench-index
+
+bench-represent: $(STAMP) .venv-docarray/bin/python
 	$(BIN)/python benchmarks/bench_represent.py
+
+bench-index: $(STAMP) .venv-docarray/bin/python
+	$(BIN)/python benchmarks/bench_index.py
 
 clean:
 	rm -rf $(VENV) .venv-docarray build *.egg-info

@@ -2,7 +2,9 @@
 
 Builds a nested multimodal DocList from images that ship with scikit-learn (two photos and the
 8x8 handwritten digits), prints it, turns it into a column-wise DocVec, and runs an exact
-vector search and a filter over it.
+vector search and a filter over it. Then it stores every digit in the embedded
+``HnswDocumentIndex`` (SQLite + HNSW, in a temporary folder), searches it by vector, by filter and
+by both, and reopens it from disk.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sklearn.datasets import load_digits, load_sample_images
 
 from docstack import BaseDoc, DocList, DocVec
 from docstack.documents import ImageDoc, TextDoc
+from docstack.index import HnswDocumentIndex
 from docstack.typing import ImageTensor, NdArray
 from docstack.utils import filter_docs, find
 
@@ -103,6 +106,30 @@ def main() -> None:
         )
         sevens = filter_docs(all_digits, {"label": {"$eq": 7}})
         console.print(f"digits labelled 7: {len(sevens)} of {len(all_digits)}")
+
+        console.rule("The embedded Document Index (SQLite + HNSW)")
+        work_dir = Path(tmp) / "digits_index"
+        index = HnswDocumentIndex[Digit](work_dir=str(work_dir), merge_threshold=50)
+        index.index(all_digits, show_progress=True)
+        console.print(f"indexed {index.num_docs()} digits in {work_dir}")
+        found, scores = index.find(query, search_field="embedding", limit=5)
+        console.print(
+            f"find: query label {query.label} -> labels {found.label}, "
+            f"scores {np.round(scores, 3).tolist()}"
+        )
+        hybrid = (
+            index.build_query()
+            .find(query, search_field="embedding")
+            .filter({"label": {"$neq": query.label}})
+            .build(limit=3)
+        )
+        found, scores = index.execute_query(hybrid)
+        console.print(f"nearest digits that are not a {query.label}: labels {found.label}")
+        reopened = HnswDocumentIndex[Digit](work_dir=str(work_dir))
+        console.print(
+            f"reopened from disk: {reopened.num_docs()} digits, "
+            f"{len(reopened.filter({'label': 7}, limit=10_000))} labelled 7"
+        )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ PACKAGES = [
     "docstack.array",
     "docstack.documents",
     "docstack.utils",
+    "docstack.index",
+    "docstack.retrieval",
 ]
 
 

@@ -1,0 +1,934 @@
+"""The Document Index base class: one API, every backend.
+
+A backend implements a handful of storage and search primitives (the ``_b_*`` methods); the
+base class does everything else the same way for all of them: schema, validation, upserts with
+sub-indexes, the portable filter language, result assembly, scores, hybrid queries and fusion.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ClassVar, Generic, TypeVar
+
+import numpy as np
+
+from docstack._internal.query import FilterError, FilterNode, parse_filter
+from docstack.array.any_array import AnyDocArray
+from docstack.array.doc_list import DocList
+from docstack.base_doc.doc import BaseDoc
+from docstack.errors import DocTypeError, ShapeError
+from docstack.index._query import Query, QueryBuilder, _count
+from docstack.index._results import FindResult, FindResultBatched, SubindexFindResult
+from docstack.index._schema import Column, IndexSchema, RowBatch
+from docstack.retrieval import reciprocal_rank_fusion, weighted_fusion
+from docstack.typing.tensor._convert import framework_of, to_numpy
+
+__all__ = ["DocumentIndex"]
+
+TSchema = TypeVar("TSchema", bound=BaseDoc)
+
+
+@dataclass
+class BaseDBConfig:
+    """Settings every backend has.
+
+    ``default_column_config`` maps a column type (``np.ndarray`` for every tensor, ``str``,
+    ``int``, ``float``, ``bool``, ``None`` for all) to settings for such columns; a field's
+    own ``Field(...)`` keywords override them.
+    """
+
+    default_column_config: dict[Any, dict[str, Any]] = field(default_factory=dict)
+
+
+class DocumentIndex(Generic[TSchema]):
+    """A store of documents of one schema, searchable by vector, text and filter.
+
+    Use a backend: ``HnswDocumentIndex[MyDoc](work_dir=...)`` (embedded, persistent) or
+    ``InMemoryExactNNIndex[MyDoc]()``. The schema comes from the document class: one column
+    per field (nested fields flattened with ``'__'``), vector dimensions from the type
+    (``NdArray[128]``) or ``Field(dim=...)``, the metric from ``Field(space=...)``
+    (``'cosine'`` by default). ``DocList`` fields become linked sub-indexes.
+
+    Scores have one meaning per metric on every backend: ``'cosine'`` is the cosine
+    similarity (higher is better), ``'l2'`` the euclidean distance (lower is better), ``'ip'``
+    the inner product (higher is better); text search returns BM25 scores (higher is better).
+    """
+
+    DBConfig: ClassVar[type] = BaseDBConfig
+    _doc_type: ClassVar[type | None] = None
+    _subclasses: ClassVar[dict[tuple[type, type], type]] = {}
+
+    # ------------------------------------------------------------------ construction
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        if isinstance(item, TypeVar):
+            return cls
+        if not (isinstance(item, type) and issubclass(item, BaseDoc)):
+            raise TypeError(f"{cls.__name__}[...] takes a document class, got {item!r}")
+        key = (cls, item)
+        sub = DocumentIndex._subclasses.get(key)
+        if sub is None:
+            sub = type(f"{cls.__name__}[{item.__name__}]", (cls,), {"_doc_type": item})
+            sub.__module__ = cls.__module__
+            DocumentIndex._subclasses[key] = sub
+        return sub
+
+    def __init__(self, db_config: Any = None, **kwargs: Any) -> None:
+        if self._doc_type is None:
+            raise TypeError(
+                f"give the document class: {type(self).__name__}[MyDoc](...), not "
+                f"{type(self).__name__}(...)"
+            )
+        config_cls = self.DBConfig
+        if db_config is None:
+            db_config = config_cls()
+        elif not isinstance(db_config, config_cls):
+            raise TypeError(f"db_config must be a {config_cls.__name__}, got {db_config!r}")
+        names = {f.name for f in fields(config_cls)}
+        unknown = set(kwargs) - names
+        if unknown:
+            raise TypeError(
+                f"unknown setting(s) {sorted(unknown)} for {type(self).__name__}; "
+                f"valid: {sorted(names)}"
+            )
+        self._db_config = replace(db_config, **kwargs)
+        self._column_defaults: dict[Any, dict[str, Any]] = dict(self._default_column_config())
+        for key, value in self._db_config.default_column_config.items():
+            self._column_defaults[key] = {**self._column_defaults.get(key, {}), **value}
+        self._schema = IndexSchema.from_doc_type(self._doc_type, self._column_defaults)
+        self._lock = threading.RLock()
+        self._parent: DocumentIndex | None = None
+        self._subindices: dict[str, DocumentIndex] = {}
+        self._dims: dict[str, int] = {
+            n: c.dim for n, c in self._schema.vector_columns.items() if c.dim is not None
+        }
+        self._b_open()
+        self._open_subindexes()
+
+    def _open_subindexes(self) -> None:
+        for name, sub in self._schema.subindexes.items():
+            child = self._b_subindex(name, sub.doc_type)
+            child._parent = self
+            self._subindices[name] = child
+
+    @classmethod
+    def _default_column_config(cls) -> dict[Any, dict[str, Any]]:
+        """The backend's default settings per column type."""
+        return {}
+
+    @property
+    def db_config(self) -> Any:
+        """The backend settings this index was opened with."""
+        return self._db_config
+
+    @property
+    def schema(self) -> type:
+        """The document class this index stores."""
+        return self._doc_type  # type: ignore[return-value]
+
+    @property
+    def subindices(self) -> Mapping[str, DocumentIndex]:
+        """The sub-index of each ``DocList`` field, by field name."""
+        return dict(self._subindices)
+
+    def configure(self, runtime_config: Any = None, **kwargs: Any) -> None:
+        """Change column settings, e.g. ``configure(default_column_config={np.ndarray: {...}})``.
+
+        Backends apply what they can to stored data (HNSW search settings at once; graph
+        settings by rebuilding the derived graph).
+        """
+        if runtime_config is not None:
+            kwargs = {**dict(runtime_config), **kwargs}
+        unknown = set(kwargs) - {"default_column_config"}
+        if unknown:
+            raise TypeError(f"unknown runtime setting(s) {sorted(unknown)}")
+        defaults = kwargs.get("default_column_config", {})
+        with self._lock:
+            for key, value in defaults.items():
+                self._column_defaults[key] = {**self._column_defaults.get(key, {}), **value}
+            old = self._schema
+            self._schema = IndexSchema.from_doc_type(self._doc_type, self._column_defaults)
+            for name, col in self._schema.vector_columns.items():
+                if col.dim is not None:
+                    self._dims.setdefault(name, col.dim)
+            self._b_reconfigured(old)
+        for child in self._subindices.values():
+            child.configure(**kwargs)
+
+    # ------------------------------------------------------------------ backend primitives
+
+    def _b_open(self) -> None:
+        """Open or create the storage (called once the schema is known)."""
+
+    @abstractmethod
+    def _b_subindex(self, name: str, doc_type: type) -> DocumentIndex:
+        """A child index for the ``DocList`` field ``name``."""
+
+    @contextmanager
+    def _b_transaction(self) -> Iterator[None]:
+        """Make every write inside atomic (all or nothing)."""
+        yield
+
+    @abstractmethod
+    def _b_upsert(self, batch: RowBatch) -> None:
+        """Write rows, replacing rows with the same ids."""
+
+    @abstractmethod
+    def _b_delete(self, ids: Sequence[str]) -> list[str]:
+        """Delete rows by id; return the ids that existed."""
+
+    @abstractmethod
+    def _b_delete_children(self, parent_ids: Sequence[str]) -> list[str]:
+        """Delete the rows whose parent is one of ``parent_ids``; return their ids."""
+
+    @abstractmethod
+    def _b_get(self, ids: Sequence[str]) -> tuple[list[str], dict[str, list[Any]]]:
+        """The stored rows of the ids that exist, in the order asked."""
+
+    @abstractmethod
+    def _b_children(
+        self, parent_ids: Sequence[str]
+    ) -> tuple[list[str], list[str], dict[str, list[Any]]]:
+        """``(ids, parent_ids, values)`` of the rows under the parents, in position order."""
+
+    @abstractmethod
+    def _b_parents(self, ids: Sequence[str]) -> dict[str, str]:
+        """The parent id of each given row id."""
+
+    @abstractmethod
+    def _b_rows(self, keys: np.ndarray) -> tuple[list[str], dict[str, list[Any]]]:
+        """The stored rows of search keys, in order."""
+
+    @abstractmethod
+    def _b_count(self) -> int:
+        """How many documents are stored."""
+
+    @abstractmethod
+    def _b_contains(self, doc_id: str) -> bool:
+        """Whether a document with this id is stored."""
+
+    @abstractmethod
+    def _b_filter(self, node: FilterNode | None, limit: int | None) -> np.ndarray:
+        """Keys of the first ``limit`` matching rows, in insertion order."""
+
+    @abstractmethod
+    def _b_vector_search(
+        self, column: Column, queries: np.ndarray, k: int, node: FilterNode | None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per query, ``(keys, scores)`` of the ``k`` best matching rows, best first."""
+
+    @abstractmethod
+    def _b_text_search(
+        self, column: Column, text: str, k: int, node: FilterNode | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(keys, bm25 scores)`` of the ``k`` best matching rows, best first."""
+
+    @abstractmethod
+    def _b_update(self, doc_id: str, values: dict[str, Any]) -> bool:
+        """Set stored scalar values of one row; False if the id is absent."""
+
+    def _b_reconfigured(self, old: IndexSchema) -> None:
+        """React to new column settings."""
+
+    def _b_dims_changed(self) -> None:
+        """Persist newly learnt vector dimensions (``self._dims``)."""
+
+    # ------------------------------------------------------------------ writes
+
+    def index(self, docs: Any, show_progress: bool = False) -> None:
+        """Insert or replace documents (an upsert by ``id``), with their sub-documents.
+
+        The write is atomic: on any error (a wrong dimension, a NaN vector, a document of
+        another schema) nothing is written and the error names the field and document. A
+        search right after sees the new versions.
+
+        Parameters
+        ----------
+        docs:
+            A document, a ``DocList``/``DocVec`` or a sequence of documents of the schema.
+        show_progress:
+            Show a progress bar (useful for large batches).
+
+        Example
+        -------
+        >>> from docstack import BaseDoc, DocList
+        >>> from docstack.typing import NdArray
+        >>> from docstack.index import InMemoryExactNNIndex
+        >>> class Doc(BaseDoc):
+        ...     emb: NdArray[2]
+        >>> index = InMemoryExactNNIndex[Doc]()
+        >>> index.index([Doc(id='a', emb=[1, 0]), Doc(id='b', emb=[0, 1])])
+        >>> index.index(Doc(id='a', emb=[1, 1]))
+        >>> index.num_docs(), index['a'].emb.tolist()
+        (2, [1, 1])
+        """
+        docs = self._as_docs(docs)
+        if not docs:
+            return
+        with self._lock:
+            plan: list[tuple[DocumentIndex, RowBatch, dict[str, int]]] = []
+            self._plan(docs, None, plan)
+            with self._b_transaction():
+                for idx, batch, _ in plan:
+                    for child in idx._subindices.values():
+                        child._delete_children_recursive(batch.ids)
+                    idx._b_upsert(batch)
+            for idx, _, dims in plan:
+                if dims:
+                    idx._dims.update(dims)
+                    idx._b_dims_changed()
+            self._after_write(show_progress)
+
+    def _after_write(self, show_progress: bool) -> None:
+        """Backends may do derived work (merging segments) after a committed write."""
+
+    def _plan(
+        self,
+        docs: Sequence[Any],
+        parents: list[str] | None,
+        plan: list[tuple[DocumentIndex, RowBatch, dict[str, int]]],
+        positions: list[int] | None = None,
+    ) -> None:
+        dims = dict(self._dims)
+        batch = self._schema.to_rows(docs, dims)
+        for name, values in batch.values.items():
+            col = self._schema.columns[name]
+            if col.kind == "int":
+                _check_int64(values, name, batch.ids)
+        new_dims = {}
+        for name in batch.vector_missing:
+            if name not in dims:
+                width = batch.values[name].shape[1]
+                if width:
+                    new_dims[name] = width
+                    dims[name] = width
+        batch.parents = parents
+        batch.positions = positions
+        plan.append((self, batch, new_dims))
+        for name, child in self._subindices.items():
+            child_docs: list[Any] = []
+            child_parents: list[str] = []
+            child_positions: list[int] = []
+            for doc_id, doc in zip(batch.ids, docs):
+                value = getattr(doc, name)
+                if value is None:
+                    continue
+                for j, sub in enumerate(value):
+                    child_docs.append(sub)
+                    child_parents.append(doc_id)
+                    child_positions.append(j)
+            if child_docs:
+                child._schema.check_doc_types(child_docs)
+                child._plan(child_docs, child_parents, plan, child_positions)
+
+    def _delete_children_recursive(self, parent_ids: Sequence[str]) -> None:
+        removed = self._b_delete_children(parent_ids)
+        if removed:
+            for child in self._subindices.values():
+                child._delete_children_recursive(removed)
+
+    def __delitem__(self, key: str | Sequence[str]) -> None:
+        """Delete documents by id (with their sub-documents); a missing id raises KeyError."""
+        ids = [key] if isinstance(key, str) else [str(k) for k in key]
+        with self._lock:
+            missing = [i for i in dict.fromkeys(ids) if not self._b_contains(i)]
+            if missing:
+                raise KeyError(f"no documents with ids {missing}")
+            with self._b_transaction():
+                found = self._b_delete(ids)
+                for child in self._subindices.values():
+                    child._delete_children_recursive(found)
+
+    def delete(self, filter: Any = None, ids: Sequence[str] | None = None) -> int:
+        """Delete the documents matching a filter (or the given ids); return how many.
+
+        Example
+        -------
+        >>> from docstack import BaseDoc
+        >>> from docstack.index import InMemoryExactNNIndex
+        >>> class Doc(BaseDoc):
+        ...     n: int
+        >>> index = InMemoryExactNNIndex[Doc]()
+        >>> index.index([Doc(n=i) for i in range(5)])
+        >>> index.delete(filter={'n': {'$gte': 3}}), index.num_docs()
+        (2, 3)
+        """
+        if (filter is None) == (ids is None):
+            raise ValueError("give exactly one of filter= or ids=")
+        with self._lock:
+            if ids is None:
+                node = self._parse_filter(filter)
+                keys = self._b_filter(node, None)
+                ids = self._b_rows(keys)[0] if len(keys) else []
+            ids = [str(i) for i in ids]
+            if not ids:
+                return 0
+            with self._b_transaction():
+                found = self._b_delete(ids)
+                for child in self._subindices.values():
+                    child._delete_children_recursive(found)
+            return len(found)
+
+    def update(self, doc_id: str, **values: Any) -> None:
+        """Set scalar fields of one stored document in place, validated by the schema.
+
+        Only ``str``/``int``/``float``/``bool`` fields (nested ones as ``a__b``) can be
+        updated this way; to change anything else, ``index()`` the changed document.
+
+        Example
+        -------
+        >>> from docstack import BaseDoc
+        >>> from docstack.index import InMemoryExactNNIndex
+        >>> class Doc(BaseDoc):
+        ...     title: str
+        >>> index = InMemoryExactNNIndex[Doc]()
+        >>> index.index(Doc(id='x', title='old'))
+        >>> index.update('x', title='new')
+        >>> index['x'].title
+        'new'
+        """
+        if not values:
+            raise ValueError("update() needs at least one field=value")
+        stored: dict[str, Any] = {}
+        for name, value in values.items():
+            col = self._schema.columns.get(name.replace(".", "__"))
+            if col is None or not col.filterable or col.name == "id":
+                updatable = sorted(n for n in self._schema.filter_columns if n != "id")
+                raise ValueError(
+                    f"cannot update field {name!r}: update() sets scalar fields "
+                    f"({', '.join(updatable) or 'none'}); index() the document to change others"
+                )
+            try:
+                checked = col.adapter.validate_python(value)
+            except Exception as e:
+                raise DocTypeError(f"invalid value for field {name!r}: {e}") from e
+            if checked is None and not col.optional:
+                raise DocTypeError(f"field {name!r} may not be None")
+            if col.kind == "int":
+                _check_int64([checked], name, [doc_id])
+            if col.kind == "float" and checked is not None and checked != checked:
+                checked = None
+            if col.kind == "str" and checked is not None:
+                checked = str(checked)
+            stored[col.name] = checked
+        with self._lock:
+            with self._b_transaction():
+                if not self._b_update(str(doc_id), stored):
+                    raise KeyError(f"no document with id {doc_id!r}")
+
+    # ------------------------------------------------------------------ reads
+
+    def __getitem__(self, key: str | Sequence[str]) -> Any:
+        """A document by id, or a ``DocList`` of several; missing ids raise ``KeyError``."""
+        single = isinstance(key, str)
+        ids = [key] if single else [str(k) for k in key]
+        with self._lock:
+            found, values = self._b_get(ids)
+            if len(found) != len(ids):
+                missing = [i for i in dict.fromkeys(ids) if i not in set(found)]
+                if missing:
+                    raise KeyError(f"no documents with ids {missing}")
+            docs = self._build(found, values)
+        return docs[0] if single else docs
+
+    def __contains__(self, item: Any) -> bool:
+        doc_id = item.id if isinstance(item, BaseDoc) else item
+        if not isinstance(doc_id, str):
+            return False
+        with self._lock:
+            return self._b_contains(doc_id)
+
+    def num_docs(self) -> int:
+        """How many (root) documents the index holds."""
+        with self._lock:
+            return self._b_count()
+
+    def __len__(self) -> int:
+        return self.num_docs()
+
+    def _build(self, ids: list[str], values: dict[str, list[Any]]) -> DocList:
+        docs = self._schema.to_docs(ids, values)
+        for name, child in self._subindices.items():
+            if not docs:
+                break
+            c_ids, c_parents, c_values = child._b_children(ids)
+            subs = child._build(c_ids, c_values)
+            by_parent: dict[str, list[Any]] = {}
+            for parent, sub in zip(c_parents, subs):
+                by_parent.setdefault(parent, []).append(sub)
+            sub_type = child._doc_type
+            for doc in docs:
+                found = by_parent.get(doc.id)
+                if found:
+                    doc.__dict__[name] = DocList[sub_type](found)
+        return DocList[self._doc_type](docs)
+
+    def _docs_for_keys(self, keys: np.ndarray) -> DocList:
+        ids, values = self._b_rows(keys)
+        return self._build(ids, values)
+
+    # ------------------------------------------------------------------ input checks
+
+    def _as_docs(self, docs: Any) -> Sequence[Any]:
+        if isinstance(docs, BaseDoc):
+            docs = [docs]
+        elif isinstance(docs, AnyDocArray) and not isinstance(docs, Sequence):
+            docs = list(docs)
+        elif isinstance(docs, (str, bytes, Mapping)) or not isinstance(docs, Sequence):
+            raise DocTypeError(
+                f"index() takes documents ({self._doc_type.__name__}, a DocList or a list), "
+                f"got {type(docs).__name__}"
+            )
+        self._schema.check_doc_types(docs)
+        return docs
+
+    def _parse_filter(self, filter_query: Any) -> FilterNode | None:
+        if filter_query is None:
+            return None
+        if isinstance(filter_query, (And_, Or_, Not_, Comparison_)):
+            node = filter_query
+        else:
+            if not isinstance(filter_query, Mapping):
+                raise FilterError(
+                    f"filter_query must be a dict in the portable query language, got "
+                    f"{type(filter_query).__name__}"
+                )
+            node = parse_filter(filter_query, fields=list(self._schema.filter_columns))
+        return node
+
+    def _query_text(self, query: Any) -> str:
+        if not isinstance(query, str):
+            raise TypeError(f"a text query must be a str, got {type(query).__name__}")
+        return query
+
+    def _query_vectors(self, query: Any, column: Column, single: bool) -> np.ndarray:
+        """Queries as a float32 ``(n, dim)`` array, from documents or raw vectors."""
+        if isinstance(query, BaseDoc):
+            query = [query]
+            if not single:
+                raise TypeError("find_batched() takes several queries; use find() for one")
+        if (
+            isinstance(query, (AnyDocArray, list, tuple))
+            and query
+            and all(isinstance(q, BaseDoc) for q in query)
+        ):
+            vectors = [self._doc_vector(q, column) for q in query]
+            arr = np.stack(vectors) if vectors else np.zeros((0, 0), np.float32)
+        elif isinstance(query, AnyDocArray):
+            arr = np.zeros((0, self._dims.get(column.name) or 0), np.float32)
+        else:
+            if framework_of(query) is None and not isinstance(query, (list, tuple)):
+                raise TypeError(
+                    f"a query must be a document or a vector, got {type(query).__name__}"
+                )
+            try:
+                arr = to_numpy(query)
+            except Exception as e:
+                raise TypeError(f"cannot read the query as a vector: {e}") from e
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"a query vector must be numeric, got dtype {arr.dtype}")
+            if arr.ndim == 1:
+                if not single:
+                    arr = arr[None, :]
+                else:
+                    arr = arr[None, :]
+            elif arr.ndim == 2:
+                if single and arr.shape[0] != 1:
+                    raise ValueError(
+                        f"find() takes one query; got {arr.shape[0]} (use find_batched() "
+                        "for several)"
+                    )
+            else:
+                raise ShapeError(f"a query must be 1-D (or 2-D for batches), got {arr.shape}")
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        dim = self._dims.get(column.name)
+        if len(arr) and dim is not None and arr.shape[1] != dim:
+            raise ShapeError(
+                f"query vector has dimension {arr.shape[1]}, but field {column.name!r} has "
+                f"dimension {dim}"
+            )
+        if len(arr) and not np.isfinite(arr).all():
+            raise ValueError("query vector holds NaN or infinity")
+        return arr
+
+    def _doc_vector(self, doc: Any, column: Column) -> np.ndarray:
+        value: Any = doc
+        for part in column.path:
+            value = getattr(value, part, None)
+            if value is None:
+                raise ValueError(
+                    f"query document {getattr(doc, 'id', '?')!r} has no value for "
+                    f"search field {column.name!r}"
+                )
+        arr = to_numpy(value)
+        if arr.ndim != 1:
+            raise ShapeError(f"field {column.name!r} of the query is not a vector: {arr.shape}")
+        return arr.astype(np.float32, copy=False)
+
+    # ------------------------------------------------------------------ search
+
+    def find(
+        self,
+        query: Any,
+        search_field: str = "",
+        limit: int = 10,
+        score_threshold: float | None = None,
+        offset: int = 0,
+    ) -> FindResult:
+        """The documents nearest to a query document or raw vector, best first.
+
+        Parameters
+        ----------
+        query:
+            A document (its ``search_field`` value is the query) or a vector.
+        search_field:
+            The vector field, nested ones as ``'thumbnail__tensor'``; may be omitted when
+            the schema has one vector field.
+        limit, offset:
+            How many results, after skipping ``offset`` of them.
+        score_threshold:
+            Keep only results at least this good (``>=`` for similarities, ``<=`` for
+            distances).
+
+        Returns
+        -------
+        FindResult
+            ``(documents, scores)``.
+
+        Example
+        -------
+        >>> from docstack import BaseDoc
+        >>> from docstack.typing import NdArray
+        >>> from docstack.index import InMemoryExactNNIndex
+        >>> class Doc(BaseDoc):
+        ...     emb: NdArray[2]
+        >>> index = InMemoryExactNNIndex[Doc]()
+        >>> index.index([Doc(id='x', emb=[1, 0]), Doc(id='y', emb=[0, 1])])
+        >>> docs, scores = index.find([1.0, 0.2], search_field='emb', limit=1)
+        >>> docs.id, scores.round(3).tolist()
+        (['x'], [0.981])
+        """
+        column = self._schema.vector_column(search_field)
+        vectors = self._query_vectors(query, column, single=True)
+        return self._find(column, vectors, limit, score_threshold, offset, None)[0]
+
+    def find_batched(
+        self,
+        queries: Any,
+        search_field: str = "",
+        limit: int = 10,
+        score_threshold: float | None = None,
+        offset: int = 0,
+    ) -> FindResultBatched:
+        """:meth:`find` for several queries (a DocList or a 2-D array) at once."""
+        column = self._schema.vector_column(search_field)
+        vectors = self._query_vectors(queries, column, single=False)
+        results = self._find(column, vectors, limit, score_threshold, offset, None)
+        return FindResultBatched([r.documents for r in results], [r.scores for r in results])
+
+    def _find(
+        self,
+        column: Column,
+        vectors: np.ndarray,
+        limit: int,
+        score_threshold: float | None,
+        offset: int,
+        node: FilterNode | None,
+    ) -> list[FindResult]:
+        limit = _count(limit, "limit")
+        offset = _count(offset, "offset")
+        with self._lock:
+            if column.name not in self._dims or not len(vectors) or limit == 0:
+                return [self._empty_result() for _ in range(len(vectors))]
+            hits = self._b_vector_search(column, vectors, limit + offset, node)
+            higher = column.space != "l2"
+            out = []
+            all_keys = [self._trim(k, s, offset, score_threshold, higher) for k, s in hits]
+            flat = np.concatenate([k for k, _ in all_keys]) if all_keys else np.zeros(0, np.int64)
+            docs = self._docs_for_keys(flat) if len(flat) else DocList[self._doc_type]()
+            start = 0
+            for keys, scores in all_keys:
+                out.append(FindResult(docs[start : start + len(keys)], scores))
+                start += len(keys)
+            return out
+
+    @staticmethod
+    def _trim(
+        keys: np.ndarray,
+        scores: np.ndarray,
+        offset: int,
+        threshold: float | None,
+        higher: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        keys, scores = keys[offset:], scores[offset:]
+        if threshold is not None:
+            keep = scores >= threshold if higher else scores <= threshold
+            keys, scores = keys[keep], scores[keep]
+        return np.asarray(keys, dtype=np.int64), np.asarray(scores, dtype=np.float64)
+
+    def _empty_result(self) -> FindResult:
+        return FindResult(DocList[self._doc_type](), np.zeros(0, dtype=np.float64))
+
+    def filter(self, filter_query: Any, limit: int = 10, offset: int = 0) -> DocList:
+        """The documents matching a filter of the portable query language, in insertion order.
+
+        Example
+        -------
+        >>> from docstack import BaseDoc
+        >>> from docstack.index import InMemoryExactNNIndex
+        >>> class Doc(BaseDoc):
+        ...     n: int
+        >>> index = InMemoryExactNNIndex[Doc]()
+        >>> index.index([Doc(n=i) for i in range(5)])
+        >>> index.filter({'n': {'$in': [1, 3, 7]}}).n
+        [1, 3]
+        """
+        node = self._parse_filter(filter_query)
+        limit = _count(limit, "limit")
+        offset = _count(offset, "offset")
+        with self._lock:
+            keys = self._b_filter(node, limit + offset)[offset:]
+            return self._docs_for_keys(keys) if len(keys) else DocList[self._doc_type]()
+
+    def filter_batched(self, filter_queries: Sequence[Any], limit: int = 10) -> list[DocList]:
+        """:meth:`filter` for several filters."""
+        return [self.filter(q, limit=limit) for q in filter_queries]
+
+    def text_search(
+        self,
+        query: str,
+        search_field: str = "",
+        limit: int = 10,
+        score_threshold: float | None = None,
+        offset: int = 0,
+    ) -> FindResult:
+        """BM25 text search of a ``str`` field; scores are BM25 (higher is better).
+
+        Terms are matched case-insensitively, any of them (an OR query); a document scores by
+        how often and how rarely its terms occur (the BM25 of SQLite FTS5, k1=1.2, b=0.75).
+
+        Example
+        -------
+        >>> from docstack import BaseDoc
+        >>> from docstack.index import InMemoryExactNNIndex
+        >>> class Doc(BaseDoc):
+        ...     text: str
+        >>> index = InMemoryExactNNIndex[Doc]()
+        >>> index.index([Doc(text='the red fox'), Doc(text='a blue whale'),
+        ...              Doc(text='red red wine')])
+        >>> index.text_search('red', search_field='text').documents.text
+        ['red red wine', 'the red fox']
+        """
+        column = self._schema.text_column(search_field)
+        text = self._query_text(query)
+        return self._text(column, text, limit, score_threshold, offset, None)
+
+    def text_search_batched(
+        self,
+        queries: Sequence[str],
+        search_field: str = "",
+        limit: int = 10,
+        score_threshold: float | None = None,
+        offset: int = 0,
+    ) -> FindResultBatched:
+        """:meth:`text_search` for several queries."""
+        if isinstance(queries, str):
+            raise TypeError("text_search_batched() takes a list of queries; use text_search()")
+        results = [
+            self.text_search(q, search_field, limit, score_threshold, offset) for q in queries
+        ]
+        return FindResultBatched([r.documents for r in results], [r.scores for r in results])
+
+    def _text(
+        self,
+        column: Column,
+        text: str,
+        limit: int,
+        score_threshold: float | None,
+        offset: int,
+        node: FilterNode | None,
+    ) -> FindResult:
+        limit = _count(limit, "limit")
+        offset = _count(offset, "offset")
+        with self._lock:
+            if limit == 0:
+                return self._empty_result()
+            keys, scores = self._b_text_search(column, text, limit + offset, node)
+            keys, scores = self._trim(keys, scores, offset, score_threshold, True)
+            docs = self._docs_for_keys(keys) if len(keys) else DocList[self._doc_type]()
+            return FindResult(docs, scores)
+
+    # ------------------------------------------------------------------ hybrid
+
+    def build_query(self) -> QueryBuilder:
+        """Start a hybrid query: ``.find(...)``, ``.text_search(...)``, ``.filter(...)``,
+        then ``.build(limit=...)`` and :meth:`execute_query`."""
+        return QueryBuilder(self)
+
+    def execute_query(self, query: Query, **kwargs: Any) -> FindResult:
+        """Run a query from :meth:`build_query`.
+
+        With one vector or text search, its own scores come back; with several, they are
+        fused (reciprocal rank fusion by default). A filter applies before every limit.
+        Only a filter: the matching documents in insertion order, with scores of 1.
+        """
+        if not isinstance(query, Query):
+            raise TypeError(
+                f"execute_query() takes a query from build_query().build(), got "
+                f"{type(query).__name__}; backends' native queries are not supported here"
+            )
+        parts = len(query.vectors) + len(query.texts)
+        cols = self._schema.columns
+        with self._lock:
+            if parts == 0:
+                docs = self.filter(query.filter or {}, limit=query.limit, offset=query.offset)
+                return FindResult(docs, np.ones(len(docs), dtype=np.float64))
+            if parts == 1:
+                if query.vectors:
+                    vq = query.vectors[0]
+                    return self._find(
+                        cols[vq.column],
+                        vq.vector[None, :],
+                        query.limit,
+                        query.score_threshold,
+                        query.offset,
+                        query.filter,
+                    )[0]
+                tq = query.texts[0]
+                return self._text(
+                    cols[tq.column],
+                    tq.text,
+                    query.limit,
+                    query.score_threshold,
+                    query.offset,
+                    query.filter,
+                )
+            depth = max(query.limit + query.offset, 1) * 2 + 20
+            ranked: list[tuple[np.ndarray, np.ndarray]] = []
+            directions: list[bool] = []
+            weights: list[float] = []
+            for vq in query.vectors:
+                col = cols[vq.column]
+                if col.name not in self._dims:
+                    continue
+                k = vq.limit or depth
+                ranked.append(self._b_vector_search(col, vq.vector[None, :], k, query.filter)[0])
+                directions.append(col.space != "l2")
+                weights.append(vq.weight)
+            for tq in query.texts:
+                k = tq.limit or depth
+                ranked.append(self._b_text_search(cols[tq.column], tq.text, k, query.filter))
+                directions.append(True)
+                weights.append(tq.weight)
+            if query.fusion == "rrf":
+                keys, scores = reciprocal_rank_fusion(
+                    [k.tolist() for k, _ in ranked], k=query.rrf_k, weights=weights
+                )
+            else:
+                keys, scores = weighted_fusion(
+                    [(k.tolist(), s) for k, s in ranked], weights, directions
+                )
+            keys_arr, scores_arr = self._trim(
+                np.asarray(keys, dtype=np.int64), scores, query.offset, query.score_threshold, True
+            )
+            keys_arr, scores_arr = keys_arr[: query.limit], scores_arr[: query.limit]
+            docs = self._docs_for_keys(keys_arr) if len(keys_arr) else DocList[self._doc_type]()
+            return FindResult(docs, scores_arr)
+
+    # ------------------------------------------------------------------ sub-indexes
+
+    def _subindex_path(self, subindex: str) -> list[DocumentIndex]:
+        if not isinstance(subindex, str) or not subindex:
+            raise ValueError("subindex= names a DocList field, e.g. 'docs' or 'docs__images'")
+        chain = [self]
+        for part in subindex.replace(".", "__").split("__"):
+            current = chain[-1]
+            child = current._subindices.get(part)
+            if child is None:
+                raise ValueError(
+                    f"unknown subindex {subindex!r}: {current._doc_type.__name__} has "
+                    f"DocList fields {sorted(current._subindices) or 'none'}"
+                )
+            chain.append(child)
+        return chain
+
+    def find_subindex(
+        self,
+        query: Any,
+        subindex: str = "",
+        search_field: str = "",
+        limit: int = 10,
+        score_threshold: float | None = None,
+        offset: int = 0,
+    ) -> SubindexFindResult:
+        """Search a sub-index (a ``DocList`` field, nested ones as ``'docs__images'``).
+
+        Returns the matching sub-documents with, for each, the root document holding it.
+
+        Example
+        -------
+        >>> from docstack import BaseDoc, DocList
+        >>> from docstack.typing import NdArray
+        >>> from docstack.index import InMemoryExactNNIndex
+        >>> class Page(BaseDoc):
+        ...     emb: NdArray[2]
+        >>> class Book(BaseDoc):
+        ...     pages: DocList[Page]
+        >>> index = InMemoryExactNNIndex[Book]()
+        >>> index.index([Book(id='b1', pages=[Page(emb=[1, 0])]),
+        ...              Book(id='b2', pages=[Page(emb=[0, 1])])])
+        >>> roots, subs, scores = index.find_subindex([0, 1], subindex='pages',
+        ...                                           search_field='emb', limit=1)
+        >>> roots.id
+        ['b2']
+        """
+        chain = self._subindex_path(subindex)
+        sub = chain[-1]
+        result = sub.find(query, search_field, limit, score_threshold, offset)
+        roots = self._roots_of(chain, [d.id for d in result.documents])
+        return SubindexFindResult(roots, result.documents, result.scores)
+
+    def filter_subindex(
+        self, filter_query: Any, subindex: str = "", limit: int = 10, offset: int = 0
+    ) -> DocList:
+        """The sub-documents of ``subindex`` matching a filter."""
+        sub = self._subindex_path(subindex)[-1]
+        return sub.filter(filter_query, limit=limit, offset=offset)
+
+    def _roots_of(self, chain: list[DocumentIndex], ids: list[str]) -> DocList:
+        current = ids
+        with self._lock:
+            for idx in reversed(chain[1:]):
+                parents = idx._b_parents(current)
+                current = [parents[i] for i in current]
+            unique = list(dict.fromkeys(current))
+            found = self[unique] if unique else DocList[self._doc_type]()
+            by_id = {d.id: d for d in found}
+        return DocList[self._doc_type]([by_id[i] for i in current])
+
+
+# the filter node classes, under names that do not clash with the ``filter`` method
+from docstack._internal.query import And as And_  # noqa: E402
+from docstack._internal.query import Comparison as Comparison_  # noqa: E402
+from docstack._internal.query import Not as Not_  # noqa: E402
+from docstack._internal.query import Or as Or_  # noqa: E402
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _check_int64(values: Sequence[Any], name: str, ids: Sequence[str]) -> None:
+    lo, hi = _INT64
+    for v, doc_id in zip(values, ids):
+        if v is not None and not (lo <= v <= hi):
+            raise ValueError(
+                f"document {doc_id!r}: field {name!r} = {v} does not fit in 64 bits, the "
+                "range an index stores"
+            )
+
+
+# doctest compiles examples with the __future__ flags of the module namespace
+del annotations

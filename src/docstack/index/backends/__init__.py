@@ -1,0 +1,1 @@
+"""Document Index backends: one module per engine."""
