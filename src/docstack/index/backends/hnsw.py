@@ -592,10 +592,23 @@ class HnswDocumentIndex(DocumentIndex):
         if fts:
             self._fts = set(orjson.loads(fts))
         seqs = np.fromiter(self._seq_of.values(), dtype=np.int64, count=len(self._seq_of))
+        learnt = False
         for name, col in self._schema.vector_columns.items():
             dim = self._dims.get(name)
             if dim is None:
-                continue
+                # rows committed before their learnt dimension was recorded (a crash in
+                # between): the stored float32 blobs tell it
+                row = conn.execute(
+                    f"SELECT length({_q(name)}) FROM {_q(table)} WHERE {_q(name)} IS NOT NULL "
+                    "LIMIT 1"
+                ).fetchone()
+                if row is None or not row[0]:
+                    continue
+                dim = self._dims[name] = int(row[0]) // 4
+                learnt = True
+            if learnt:
+                with self._store.transaction():
+                    self._store.set_meta(f"dims:{table}", orjson.dumps(self._dims).decode())
             seg = _Segments(table, col, dim, self._store)
             seg.ensure(self._next_seq)
             for start in range(0, len(seqs), 50_000):
