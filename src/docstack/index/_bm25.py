@@ -29,7 +29,7 @@ SQLite's tables (Unicode 6.x): about 3,200 of the 1.1 million code points are cl
 differently (characters assigned since, e.g. newer symbols, emoji and marks) and about 180
 fold differently (e.g. Cherokee, Georgian Mtavruli, some Latin Extended-D letters), so a text
 holding those may tokenize differently. Tokens longer than 32,768 UTF-8 bytes are cut there, as
-FTS5 does.
+FTS5 does (where that cuts a character in two, FTS5 keeps its first bytes and we drop them).
 
 Example
 -------
@@ -63,6 +63,9 @@ B = 0.75
 IDF_FLOOR = 1e-6
 #: FTS5 cuts longer tokens to this many UTF-8 bytes.
 MAX_TOKEN_BYTES = 32768
+#: Postings added since the last sort by term are scanned, until there are more than this
+#: (or a quarter of the sorted ones).
+_MIN_UNSORTED = 4096
 
 # --------------------------------------------------------------------------------------------
 # Tokenizer
@@ -409,10 +412,11 @@ class BM25Index:
 
     def _prepare(self) -> None:
         """Compact when half the postings are dead; index by term when the tail grows."""
-        if self._dead_postings * 2 > self._n_postings:
+        compacted = self._dead_postings * 2 > self._n_postings
+        if compacted:
             self._compact()
         tail = self._n_postings - self._n_sorted
-        if tail > max(4096, self._n_sorted // 4):
+        if compacted or tail > max(_MIN_UNSORTED, self._n_sorted // 4):
             n = self._n_postings
             terms = self._p_term[:n]
             self._by_term = np.argsort(terms, kind="stable")
