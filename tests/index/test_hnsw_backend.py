@@ -188,6 +188,18 @@ class Renamed(BaseDoc):
     chunks: DocList[Chunk]
 
 
+class ChunkWithInt(BaseDoc):
+    text: int  # was str
+    vec: NdArray
+
+
+class OtherChunks(BaseDoc):
+    title: str
+    n: int
+    emb: NdArray
+    chunks: DocList[ChunkWithInt]
+
+
 def test_open_with_another_schema_raises(tmp_path):
     work_dir = str(tmp_path / "idx")
     index = HnswDocumentIndex[Article](work_dir=work_dir)
@@ -195,8 +207,13 @@ def test_open_with_another_schema_raises(tmp_path):
     index.close()
     with pytest.raises(DocstackError, match="another schema"):
         HnswDocumentIndex[Renamed](work_dir=work_dir)
+    with pytest.raises(DocstackError, match="another schema"):  # a sub-index changed
+        HnswDocumentIndex[OtherChunks](work_dir=work_dir)
     # the stored index is untouched
-    assert HnswDocumentIndex[Article](work_dir=work_dir).num_docs() == 3
+    again = HnswDocumentIndex[Article](work_dir=work_dir)
+    assert again.num_docs() == 3
+    assert again["a1"].chunks.text == ["chunk 0 of 1", "chunk 1 of 1", "chunk 2 of 1"]
+    again.close()
 
 
 @pytest.mark.xfail(

@@ -33,7 +33,7 @@ _COMMON = textwrap.dedent(
     """
     import numpy as np
 
-    from docstack import BaseDoc
+    from docstack import BaseDoc, DocList
     from docstack.typing import NdArray
 
     DIM = 16
@@ -74,21 +74,93 @@ _COMMON = textwrap.dedent(
         rng = np.random.default_rng(1000 + n)
         vectors = rng.standard_normal((len(ids), DIM)).astype(np.float32)
         return "index", ids, vectors
+
+
+    def make_docs(n, ids, vectors):
+        return DocList[CrashDoc]([CrashDoc(id=i, ver=n, emb=v) for i, v in zip(ids, vectors)])
+
+
+    DOC_CLASS = CrashDoc
     """
 )
 
-_WRITER = _COMMON + textwrap.dedent(
+# The same with sub-documents: every write also replaces the documents' sub-index rows
+# (another table, with its own graph) in the same transaction; deletes remove them too.
+_SUB_COMMON = textwrap.dedent(
+    """
+    import numpy as np
+
+    from docstack import BaseDoc, DocList
+    from docstack.typing import NdArray
+
+    DIM = 8
+    PARTS = 3
+    MERGE_THRESHOLD = 1500
+    COLUMN_CONFIG = {np.ndarray: {"M": 8, "ef_construction": 40}}
+
+
+    class Part(BaseDoc):
+        ver: int
+        vec: NdArray[DIM]
+
+
+    class Parent(BaseDoc):
+        ver: int
+        emb: NdArray[DIM]
+        parts: DocList[Part]
+
+
+    def is_delete(n):
+        return n % 3 == 2
+
+
+    def op(n):
+        # ('index', ids, (vectors, part vectors)) or ('delete', ids, None)
+        if is_delete(n):
+            ids = [f"{n - 2}:{i}" for i in range(0, 700, 2)]
+            ids += [f"{n - 1}:{i}" for i in range(1, 700, 3)]
+            return "delete", ids, None
+        ids = [f"{n}:{i}" for i in range(700)]
+        if n >= 1 and not is_delete(n - 1):
+            ids += [f"{n - 1}:{i}" for i in range(0, 700, 4)]
+        rng = np.random.default_rng(5000 + n)
+        vectors = rng.standard_normal((len(ids), DIM)).astype(np.float32)
+        parts = rng.standard_normal((len(ids), PARTS, DIM)).astype(np.float32)
+        return "index", ids, (vectors, parts)
+
+
+    def make_docs(n, ids, vectors):
+        emb, parts = vectors
+        return DocList[Parent](
+            [
+                Parent(
+                    id=doc_id,
+                    ver=n,
+                    emb=emb[j],
+                    parts=DocList[Part](
+                        [Part(id=f"{doc_id}/{k}", ver=n, vec=parts[j, k]) for k in range(PARTS)]
+                    ),
+                )
+                for j, doc_id in enumerate(ids)
+            ]
+        )
+
+
+    DOC_CLASS = Parent
+    """
+)
+
+_WRITER_MAIN = textwrap.dedent(
     """
 
     import sys
     import time
 
-    from docstack import DocList
     from docstack.index import HnswDocumentIndex
 
     work_dir, start, stop = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     print("START", flush=True)
-    index = HnswDocumentIndex[CrashDoc](
+    index = HnswDocumentIndex[DOC_CLASS](
         work_dir=work_dir,
         merge_threshold=MERGE_THRESHOLD,
         default_column_config=COLUMN_CONFIG,
@@ -97,9 +169,7 @@ _WRITER = _COMMON + textwrap.dedent(
     for n in range(start, stop):
         kind, ids, vectors = op(n)
         if kind == "index":
-            docs = DocList[CrashDoc](
-                [CrashDoc(id=i, ver=n, emb=v) for i, v in zip(ids, vectors)]
-            )
+            docs = make_docs(n, ids, vectors)
         print("BEGIN", n, flush=True)
         if kind == "index":
             index.index(docs)
@@ -111,12 +181,19 @@ _WRITER = _COMMON + textwrap.dedent(
     """
 )
 
+_WRITER = _COMMON + _WRITER_MAIN
+_SUB_WRITER = _SUB_COMMON + _WRITER_MAIN
+
 _COMMON_NS: dict = {}
 exec(compile(_COMMON, "<crash-common>", "exec", dont_inherit=True), _COMMON_NS)
 CrashDoc = _COMMON_NS["CrashDoc"]
 op = functools.lru_cache(maxsize=64)(_COMMON_NS["op"])
-MERGE_THRESHOLD = _COMMON_NS["MERGE_THRESHOLD"]
 COLUMN_CONFIG = _COMMON_NS["COLUMN_CONFIG"]
+
+_SUB_NS: dict = {}
+exec(compile(_SUB_COMMON, "<crash-sub-common>", "exec", dont_inherit=True), _SUB_NS)
+Parent = _SUB_NS["Parent"]
+sub_op = functools.lru_cache(maxsize=64)(_SUB_NS["op"])
 
 N_KILLS = 24
 # where each kill aims: inside a write before its commit, inside the merge that follows a
@@ -137,13 +214,14 @@ def _vector(doc_id: str, ver: int) -> np.ndarray:
 class _Model:
     """The expected content: id -> the op that wrote its current version."""
 
-    def __init__(self) -> None:
+    def __init__(self, ops=op) -> None:
+        self.op = ops
         self.ver: dict[str, int] = {}
         self.superseded: list[tuple[str, int]] = []  # (id, an overwritten version)
         self.deleted: list[str] = []
 
     def apply(self, n: int) -> None:
-        kind, ids, _ = op(n)
+        kind, ids, _ = self.op(n)
         if kind == "index":
             for doc_id in ids:
                 old = self.ver.get(doc_id)
@@ -247,13 +325,13 @@ class _Writer:
         return Path(self.log.name).read_text(errors="replace")[-4000:]
 
 
-def _open(work_dir: Path):
+def _open(work_dir: Path, doc_class: type = CrashDoc):
     """The test's own handle. It never merges (a huge merge threshold): rows that a killed
     writer did not merge stay in the growing segment, so the next writer merges them while it
     opens, where a kill can land too."""
     from docstack.index import HnswDocumentIndex
 
-    return HnswDocumentIndex[CrashDoc](
+    return HnswDocumentIndex[doc_class](
         work_dir=str(work_dir),
         merge_threshold=10**9,
         default_column_config=COLUMN_CONFIG,
@@ -262,7 +340,7 @@ def _open(work_dir: Path):
 
 def _settle_in_flight(index, model: _Model, n: int) -> bool:
     """Check op ``n`` (in flight at the kill) is all there or all absent; apply it if there."""
-    kind, ids, _ = op(n)
+    kind, ids, _ = model.op(n)
     if kind == "index":
         present = [i for i in ids if i in index]
         docs = index[present] if present else []
@@ -406,21 +484,28 @@ def _aim(
         return
 
 
-@pytest.mark.timeout(300)
-def test_sigkill_during_large_writes_keeps_acknowledged_data(tmp_path):
+def _kill_loop(
+    tmp_path: Path,
+    writer_text: str,
+    model: _Model,
+    doc_class: type,
+    n_kills: int,
+    check,
+    seed: int,
+) -> tuple[int, dict, Path, random.Random]:
+    """Start the writer, kill it, reopen and check; ``n_kills`` times on one work_dir.
+    Return the next op, what the kills hit, the work_dir and the random generator."""
     script = tmp_path / "writer.py"
-    script.write_text(_WRITER)
+    script.write_text(writer_text)
     work_dir = tmp_path / "index"
     log = tmp_path / "writer.log"
-    rng = random.Random(int(os.environ.get("DOCSTACK_CRASH_SEED", "20240611")))
-    model = _Model()
+    rng = random.Random(int(os.environ.get("DOCSTACK_CRASH_SEED", seed)))
     next_op = 0
     slow: list[float] = []  # durations of writes that merged into the graph
     stats = {"applied": 0, "absent": 0, "tmp_graph_left": 0, "before_open": 0, "in_open": 0}
     seen_tmp: set[str] = set()
-    started = time.monotonic()
 
-    for kill in range(N_KILLS):
+    for kill in range(n_kills):
         writer = _Writer(script, work_dir, next_op, log)
         mode = MODES[kill % len(MODES)]
         est = float(np.median(slow[-4:])) if slow else 0.5
@@ -447,28 +532,38 @@ def test_sigkill_during_large_writes_keeps_acknowledged_data(tmp_path):
         if not work_dir.exists():  # killed before the index was created
             next_op = in_flight
             continue
-        index = _open(work_dir)
+        index = _open(work_dir, doc_class)
         try:
             if _settle_in_flight(index, model, in_flight):
                 stats["applied"] += 1
             else:
                 stats["absent"] += 1
-            _check(index, model, rng, probe=kill)
+            check(index, model, rng, kill)
         finally:
             index.close()
         next_op = in_flight + 1
+    return next_op, stats, work_dir, rng
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_during_large_writes_keeps_acknowledged_data(tmp_path):
+    started = time.monotonic()
+    model = _Model(op)
+    next_op, stats, work_dir, rng = _kill_loop(
+        tmp_path, _WRITER, model, CrashDoc, N_KILLS, _check, seed=20240611
+    )
 
     # finally: one more large write and searches after all the crashes
     index = _open(work_dir)
     try:
-        _check(index, model, rng, probe=N_KILLS)
+        _check(index, model, rng, N_KILLS)
         kind, ids, vectors = op(next_op)
         if kind == "delete":
             next_op += 1
             kind, ids, vectors = op(next_op)
         index.index([CrashDoc(id=i, ver=next_op, emb=v) for i, v in zip(ids, vectors)])
         model.apply(next_op)
-        _check(index, model, rng, probe=N_KILLS + 1)
+        _check(index, model, rng, N_KILLS + 1)
         assert len(list((work_dir / "hnsw").glob("*.bin"))) >= 1
     finally:
         index.close()
@@ -480,6 +575,66 @@ def test_sigkill_during_large_writes_keeps_acknowledged_data(tmp_path):
     )
     # the kills landed on both sides of the commit
     assert stats["applied"] >= 1 and stats["absent"] >= 1, stats
+
+
+def _sub_vectors(doc_id: str, ver: int) -> tuple[np.ndarray, np.ndarray]:
+    j = _sub_pos(ver)[doc_id]
+    emb, parts = sub_op(ver)[2]
+    return emb[j], parts[j]
+
+
+@functools.lru_cache(maxsize=64)
+def _sub_pos(n: int) -> dict[str, int]:
+    return {doc_id: j for j, doc_id in enumerate(sub_op(n)[1])}
+
+
+def _check_sub(index, model: _Model, rng: random.Random, probe: int) -> None:
+    """Every acknowledged parent with exactly its acknowledged parts, no orphan part, and
+    searches of both tables find what they should."""
+    n_parts = _SUB_NS["PARTS"]
+    assert index.num_docs() == len(model.ver)
+    ids = list(model.ver)
+    if not ids:
+        return
+    docs = index[ids]
+    assert docs.id == ids
+    for d in docs:
+        ver = model.ver[d.id]
+        emb, parts = _sub_vectors(d.id, ver)
+        assert d.ver == ver, (d.id, d.ver, ver)
+        np.testing.assert_array_equal(np.asarray(d.emb), emb)
+        assert d.parts.id == [f"{d.id}/{k}" for k in range(n_parts)], (d.id, d.parts.id)
+        assert d.parts.ver == [ver] * n_parts
+        np.testing.assert_array_equal(np.stack([np.asarray(p.vec) for p in d.parts]), parts)
+    # no part outlives its parent or its version
+    all_parts = index.filter_subindex({}, subindex="parts", limit=10**7)
+    assert len(all_parts) == n_parts * len(ids)
+
+    for doc_id in rng.sample(ids, min(10, len(ids))):
+        emb, parts = _sub_vectors(doc_id, model.ver[doc_id])
+        m, s = index.find(emb, search_field="emb", limit=3)
+        assert m[0].id == doc_id and s[0] == pytest.approx(1.0, abs=1e-4)
+        k = rng.randrange(n_parts)
+        roots, subs, s = index.find_subindex(
+            parts[k], subindex="parts", search_field="vec", limit=3
+        )
+        assert subs[0].id == f"{doc_id}/{k}" and roots[0].id == doc_id
+        assert s[0] == pytest.approx(1.0, abs=1e-4)
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_during_writes_with_subindexes(tmp_path):
+    model = _Model(sub_op)
+    next_op, stats, work_dir, rng = _kill_loop(
+        tmp_path, _SUB_WRITER, model, Parent, 10, _check_sub, seed=777
+    )
+    index = _open(work_dir, Parent)
+    try:
+        _check_sub(index, model, rng, 10)
+        assert any(p.name.startswith("docs__parts.") for p in (work_dir / "hnsw").glob("*.bin"))
+    finally:
+        index.close()
+    print(f"\n10 kills over {next_op} ops: {stats}; {len(model.ver)} parents at the end")
 
 
 _DIMS_WRITER = textwrap.dedent(

@@ -25,9 +25,10 @@ and unassigned code points; everything else separates tokens; tokens are case fo
 Latin letters lose a single diacritic). Checked exhaustively, code point by code point, against
 SQLite 3.40: it agrees on every code point below U+037F (ASCII, Latin-1, Latin Extended-A/B,
 IPA, combining marks). Elsewhere it follows Python's Unicode database, which is newer than
-SQLite's tables (Unicode 6.x): about 3,200 of the 1.1 million code points are classified
-differently (characters assigned since, e.g. newer symbols, emoji and marks) and about 180
-fold differently (e.g. Cherokee, Georgian Mtavruli, some Latin Extended-D letters), so a text
+SQLite's tables (they predate Unicode 7.0: U+037F, new in 7.0, is not folded by SQLite); with
+Python 3.11, about 3,200 of the 1.1 million code points are classified differently
+(characters assigned since, e.g. newer symbols, emoji and marks) and about 180 fold
+differently (e.g. Cherokee, Georgian Mtavruli, some Latin Extended-D letters), so a text
 holding those may tokenize differently. Tokens longer than 32,768 UTF-8 bytes are cut there, as
 FTS5 does (where that cuts a character in two, FTS5 keeps its first bytes and we drop them).
 
