@@ -532,10 +532,7 @@ class DocumentIndex(Generic[TSchema]):
             if arr.dtype.kind not in "biuf":
                 raise TypeError(f"a query vector must be numeric, got dtype {arr.dtype}")
             if arr.ndim == 1:
-                if not single:
-                    arr = arr[None, :]
-                else:
-                    arr = arr[None, :]
+                arr = arr[None, :]
             elif arr.ndim == 2:
                 if single and arr.shape[0] != 1:
                     raise ValueError(

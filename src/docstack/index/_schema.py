@@ -20,8 +20,7 @@ Settings of a column come from, in rising priority: the backend's defaults per c
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -622,13 +621,6 @@ def decode_tensor(data: bytes) -> np.ndarray:
     header = orjson.loads(data[4 : 4 + size])
     arr = np.frombuffer(data, dtype=np.dtype(header["dtype"]), offset=4 + size)
     return arr.reshape(header["shape"]).copy()
-
-
-def check_column_overrides(schema: IndexSchema, names: Iterable[str]) -> None:
-    """Warn about configured columns the schema does not have."""
-    for name in names:
-        if name not in schema.columns:
-            warnings.warn(f"configured column {name!r} is not a field of the schema", stacklevel=3)
 
 
 # doctest compiles examples with the __future__ flags of the module namespace

@@ -568,17 +568,6 @@ class HnswDocumentIndex(DocumentIndex):
         store = self._store
         with store.transaction():
             store.set_meta(f"dims:{self._table}", orjson.dumps(self._dims).decode())
-        for name, dim in self._dims.items():
-            if name not in self._segments:
-                seg = _Segments(self._table, self._schema.columns[name], dim, store)
-                self._segments[name] = seg
-        # vectors of a batch that taught us the dimension were kept aside until now
-        pending = getattr(self, "_pending_vectors", None)
-        if pending:
-            for name, seqs, vectors, missing in pending:
-                if name in self._segments:
-                    self._segments[name].put(seqs, vectors, missing)
-            self._pending_vectors = []
 
     def _load_state(self) -> None:
         conn, table = self._store.conn, self._table
@@ -591,7 +580,9 @@ class HnswDocumentIndex(DocumentIndex):
         fts = self._store.get_meta(f"fts:{table}")
         if fts:
             self._fts = set(orjson.loads(fts))
-        seqs = np.fromiter(self._seq_of.values(), dtype=np.int64, count=len(self._seq_of))
+        ordered = np.sort(
+            np.fromiter(self._seq_of.values(), dtype=np.int64, count=len(self._seq_of))
+        )
         learnt = False
         for name, col in self._schema.vector_columns.items():
             dim = self._dims.get(name)
@@ -611,8 +602,8 @@ class HnswDocumentIndex(DocumentIndex):
                     self._store.set_meta(f"dims:{table}", orjson.dumps(self._dims).decode())
             seg = _Segments(table, col, dim, self._store)
             seg.ensure(self._next_seq)
-            for start in range(0, len(seqs), 50_000):
-                part = np.sort(seqs)[start : start + 50_000]
+            for start in range(0, len(ordered), 50_000):
+                part = ordered[start : start + 50_000]
                 got = conn.execute(
                     f"SELECT seq, {_q(name)} FROM {_q(table)} WHERE seq >= ? AND seq <= ? "
                     f"AND {_q(name)} IS NOT NULL",
@@ -690,16 +681,16 @@ class HnswDocumentIndex(DocumentIndex):
             self._next_seq = first + m
             for doc_id, seq in zip(ids, seqs.tolist()):
                 self._seq_of[doc_id] = seq
-            pending = []
-            for name in self._schema.vector_columns:
+            for name, col in self._schema.vector_columns.items():
+                vectors = batch.values[name]
                 seg = self._segments.get(name)
                 if seg is None:
-                    pending.append((name, seqs, batch.values[name], batch.vector_missing[name]))
-                    continue
+                    if not vectors.shape[1]:
+                        continue  # no vector seen yet: the dimension is still unknown
+                    seg = _Segments(self._table, col, vectors.shape[1], self._store)
+                    self._segments[name] = seg
                 seg.ensure(self._next_seq)
-                seg.put(seqs, batch.values[name], batch.vector_missing[name])
-            if pending:
-                self._pending_vectors = [*getattr(self, "_pending_vectors", []), *pending]
+                seg.put(seqs, vectors, batch.vector_missing[name])
             self._changed()
 
         self._store.after_commit.append(apply)
