@@ -13,6 +13,10 @@ __all__ = [
     "MissingDependencyError",
     "LoadError",
     "ShapeError",
+    "SerializationError",
+    "DeserializationError",
+    "SchemaMismatchError",
+    "UnsafeProtocolError",
 ]
 
 
@@ -38,3 +42,24 @@ class MissingDependencyError(DocstackError, ImportError):
 
 class LoadError(DocstackError, OSError):
     """Loading a URL, a file or bytes failed: not found, too large, timed out or corrupt."""
+
+
+class SerializationError(DocstackError, ValueError):
+    """Documents cannot be written in the requested format (a value it cannot hold)."""
+
+
+class DeserializationError(DocstackError, ValueError):
+    """Bytes, text or a file cannot be read back into documents: truncated, corrupt, of
+    another protocol or compression, or not a docstack payload at all."""
+
+
+class SchemaMismatchError(DeserializationError):
+    """A payload was written for a document schema other than the one asked to read it."""
+
+
+class UnsafeProtocolError(DeserializationError):
+    """A pickle payload was given to a loader that was not told to unpickle.
+
+    Unpickling runs code chosen by whoever wrote the bytes, so docstack loads pickles only
+    when the caller names ``protocol='pickle'`` or ``'pickle-array'``.
+    """

@@ -21,6 +21,13 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "trimesh": ("trimesh", "mesh"),
     "tensorflow": ("tensorflow", "tensorflow"),
     "pandas": ("pandas", "pandas"),
+    "pyarrow": ("pyarrow", "arrow"),
+    "pyarrow.parquet": ("pyarrow", "arrow"),
+    "lz4": ("lz4", "compression"),
+    "lz4.frame": ("lz4", "compression"),
+    "zstandard": ("zstandard", "compression"),
+    "google.protobuf": ("protobuf", "protobuf"),
+    "fastapi": ("fastapi", "web"),
 }
 
 

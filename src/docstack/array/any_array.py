@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
 from docstack._internal.fields import FieldKind, doc_fields
+from docstack.array._io_methods import ArrayIOMixin
 from docstack.base_doc import AnyDoc, BaseDocWithoutId
 from docstack.errors import DocTypeError
 
@@ -30,7 +31,7 @@ def normalize_index(index: Any, length: int) -> int:
     return i
 
 
-class AnyDocArray(Generic[T_doc]):
+class AnyDocArray(ArrayIOMixin, Generic[T_doc]):
     """Base of :class:`DocList` and :class:`DocVec`: ``Array[MyDoc]`` sets ``doc_type``."""
 
     doc_type: ClassVar[type] = AnyDoc

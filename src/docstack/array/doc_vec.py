@@ -72,6 +72,7 @@ class DocVec(AnyDocArray[T_doc]):
     """
 
     __docstack_array_base__: ClassVar[type]
+    _docstack_columnar: ClassVar[bool] = True
 
     def __init__(self, docs: Iterable[Any] = (), tensor_type: type | None = None) -> None:
         t = self.doc_type

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from docstack._internal.equality import values_equal
 from docstack._internal.fields import doc_fields, unwrap_optional
+from docstack.base_doc._io_methods import DocIOMixin
 from docstack.errors import DocTypeError
 from docstack.typing.id import ID, new_id
 
@@ -23,7 +24,7 @@ def _allows_none(annotation: Any) -> bool:
     return optional
 
 
-class BaseDocWithoutId(BaseModel):
+class BaseDocWithoutId(DocIOMixin, BaseModel):
     """A document without an ``id`` field: :class:`BaseDoc` minus the id.
 
     Useful for documents that are only ever nested in others, or for payloads that must not
