@@ -28,6 +28,7 @@ __all__ = [
     "stack_tensors",
     "column_class",
     "zeros_rows",
+    "tensor_rows",
 ]
 
 #: Where a field's column lives: a stacked tensor (or ``None``), a nested ``DocVec``, one
@@ -61,6 +62,17 @@ def stack_tensors(values: list[Any], framework: str) -> Any:
     else:
         stacked = np.array([to_numpy(v) for v in values]).view(np.ndarray)
     return _to_framework(stacked, framework)
+
+
+def tensor_rows(data: Any) -> list[Any]:
+    """The rows of a stacked column, each a tensor of the column's class.
+
+    Iterating a 1-d numpy array yields numpy scalars, not 0-d arrays: those rows are taken
+    one by one so every document still holds an array.
+    """
+    if isinstance(data, np.ndarray) and data.ndim == 1:
+        return [data[i, ...] for i in range(data.shape[0])]
+    return list(data)
 
 
 def zeros_rows(framework: str, shape: tuple[int, ...], dtype: Any) -> Any:
@@ -139,7 +151,8 @@ class ColumnStorage:
             col = self.tensors[name]
             if col is None or (col.mask is not None and not col.mask[index]):
                 return None
-            return col.data[index]
+            # ``[index, ...]``: a 0-d array (not a numpy scalar) when rows are 0-d
+            return col.data[index, ...]
         if name in self.docs:
             return self.docs[name][index]
         if name in self.doc_lists:

@@ -14,6 +14,7 @@ from docstack.array._column_storage import (
     TensorColumn,
     column_class,
     stack_tensors,
+    tensor_rows,
     zeros_rows,
 )
 from docstack.array.any_array import AnyDocArray, T_doc, normalize_index
@@ -285,7 +286,7 @@ class DocVec(AnyDocArray[T_doc]):
                 if col is None:
                     columns[name] = [None] * n
                 else:
-                    rows = list(col.data)
+                    rows = tensor_rows(col.data)
                     if col.mask is not None:
                         rows = [r if m else None for r, m in zip(rows, col.mask.tolist())]
                     columns[name] = rows
