@@ -84,9 +84,7 @@ def _to_framework(arr: np.ndarray, framework: str) -> Any:
 def tensor_field(draw: Any) -> tuple[Any, st.SearchStrategy]:
     """A tensor annotation and a strategy of its values."""
     framework = draw(st.sampled_from(sorted(_TENSOR_TYPES)))
-    value_framework = (
-        draw(st.sampled_from(["numpy", "torch"])) if framework == "any" else framework
-    )
+    value_framework = draw(st.sampled_from(["numpy", "torch"])) if framework == "any" else framework
     dtype = draw(st.sampled_from(_FRAMEWORK_DTYPES[value_framework]))
     base = _TENSOR_TYPES[framework]
     fixed = draw(st.booleans())

@@ -15,8 +15,7 @@ from io_strategies import doc_arrays
 from docstack import AnyDoc, BaseDoc, DocList, DocVec
 from docstack.documents import ImageDoc, TextDoc
 from docstack.errors import DeserializationError, SchemaMismatchError, SerializationError
-from docstack.io import COMPRESSIONS
-from docstack.io import _binary
+from docstack.io import COMPRESSIONS, _binary
 from docstack.typing import AnyTensor, ImageUrl, NdArray, TorchTensor
 
 

@@ -75,9 +75,9 @@ def compress(data: bytes | memoryview, name: Optional[str]) -> bytes:
     if name is None:
         return bytes(data)
     if name == "lz4":
-        return _lz4().compress(data)
+        return _lz4().compress(data, content_checksum=True)
     if name == "zstd":
-        return _zstd().ZstdCompressor(level=3).compress(data)
+        return _zstd().ZstdCompressor(level=3, write_checksum=True).compress(data)
     if name == "gzip":
         return gzip.compress(data, compresslevel=6, mtime=0)
     if name == "zlib":

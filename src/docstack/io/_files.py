@@ -115,9 +115,10 @@ def _writer(f: BinaryIO, compress: Optional[str]) -> Any:
     if compress == "lzma":
         return lzma.LZMAFile(f, "wb")
     if compress == "lz4":
-        return import_optional("lz4.frame").LZ4FrameFile(f, "wb")
+        return import_optional("lz4.frame").LZ4FrameFile(f, "wb", content_checksum=True)
     if compress == "zstd":
-        return import_optional("zstandard").ZstdCompressor().stream_writer(f, closefd=False)
+        zstd = import_optional("zstandard")
+        return zstd.ZstdCompressor(write_checksum=True).stream_writer(f, closefd=False)
     return _ZlibWriter(f)
 
 
@@ -299,6 +300,20 @@ def _docstack_blocks(
     yield from _binary.iter_blocks(read, frame, plan, compression)
 
 
+def _prefixed(head: bytes, read: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """``read`` with ``head`` (bytes already read) put back in front."""
+    pending = head
+
+    def read_again(n: int) -> bytes:
+        nonlocal pending
+        if not pending:
+            return read(n)
+        out, pending = pending[:n], pending[n:]
+        return out + read(n - len(out)) if len(out) < n else out
+
+    return read_again
+
+
 def _iter_docs(
     cls: type,
     file: Any,
@@ -323,11 +338,11 @@ def _iter_docs(
         if protocol == "protobuf":
             from docstack.io._protobuf import doc_from_protobuf_bytes
 
-            first = True
+            # a pickle file read as protobuf: say so before parsing anything
+            head = read(6)
+            refuse_pickle(head, None)
+            read = _prefixed(head, read)
             for payload in iter_records(read):
-                if first:
-                    refuse_pickle(payload, None)
-                    first = False
                 step(len(payload) + 4)
                 yield doc_from_protobuf_bytes(doc_cls, payload)
         else:
