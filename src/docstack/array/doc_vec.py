@@ -21,7 +21,7 @@ from docstack.array.any_array import AnyDocArray, T_doc, normalize_index
 from docstack.array.doc_list import DocList, _index_array
 from docstack.base_doc import AnyDoc
 from docstack.base_doc._view import make_view, validate_field_values
-from docstack.base_doc.doc import construct_doc
+from docstack.base_doc.doc import construct_docs
 from docstack.errors import DocTypeError
 from docstack.typing.tensor._convert import framework_of
 from docstack.typing.tensor._shape import check_shape
@@ -297,10 +297,7 @@ class DocVec(AnyDocArray[T_doc]):
             else:
                 columns[name] = col
         names = list(columns)
-        docs = [
-            construct_doc(t, dict(zip(names, row)), set(names))
-            for row in zip(*(columns[k] for k in names))
-        ]
+        docs = construct_docs(t, names, [columns[k] for k in names], set(names))
         return DocList[t](docs, validate_input_docs=False)
 
     def to(self, device: str) -> DocVec[T_doc]:

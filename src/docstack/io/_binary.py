@@ -27,11 +27,9 @@ block at a time.
 
 from __future__ import annotations
 
-import gc
 import re
 import struct
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Optional
@@ -43,7 +41,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 from docstack._internal.fields import FieldKind, doc_fields, type_name, unwrap_optional
 from docstack.array._column_storage import tensor_rows
 from docstack.base_doc import AnyDoc
-from docstack.base_doc.doc import construct_doc
+from docstack.base_doc.doc import construct_doc, construct_docs
 from docstack.errors import DeserializationError, SchemaMismatchError, SerializationError
 from docstack.io._compression import COMPRESSIONS, compress, decompress
 from docstack.typing.id import ID
@@ -61,7 +59,6 @@ __all__ = [
     "encode_header",
     "encode_block",
     "END_MARK",
-    "paused_gc",
 ]
 
 MAGIC = b"DSTK"
@@ -79,23 +76,6 @@ _T_NONE, _T_DENSE, _T_RAGGED = 0, 1, 2
 # numeric and bool dtypes only, little-endian or single-byte: never objects or records
 _DTYPE_RE = re.compile(r"^[<|][biufc][1-9][0-9]?$")
 _FRAMEWORKS = ("numpy", "torch", "jax", "tensorflow")
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many objects at once.
-
-    Building 100k documents triggers dozens of collections that find nothing to free (the
-    new objects are all alive); pausing halves the time. Nothing is lost: the collector
-    runs again afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # -- the schema ------------------------------------------------------------------------------
@@ -1016,11 +996,9 @@ def _construct(plan: _Plan, columns: dict[str, list[Any]], n: int, path: str) ->
                     f"{doc_cls.__name__}: {exc}"
                 ) from exc
         return docs
-    cols = [columns[k] for k in names]
     if not names:
         return [construct_doc(doc_cls, {}, set()) for _ in range(n)]
-    with paused_gc():
-        return [construct_doc(doc_cls, dict(zip(names, row)), set(written)) for row in zip(*cols)]
+    return construct_docs(doc_cls, names, [columns[k] for k in names], written)
 
 
 def build_storage(block: _Block, tensor_type: Optional[type]) -> Any:
