@@ -106,8 +106,15 @@ class DocumentIndex(Generic[TSchema]):
         self._dims: dict[str, int] = {
             n: c.dim for n, c in self._schema.vector_columns.items() if c.dim is not None
         }
-        self._b_open()
-        self._open_subindexes()
+        try:
+            self._b_open()
+            self._open_subindexes()
+        except BaseException:
+            self._b_abort_open()
+            raise
+
+    def _b_abort_open(self) -> None:
+        """Release what a failed open holds (files, connections); nothing by default."""
 
     def _open_subindexes(self) -> None:
         for name, sub in self._schema.subindexes.items():

@@ -48,6 +48,7 @@ from docstack.index._sql_filter import SqlColumn, compile_filter, register_funct
 __all__ = ["HnswDocumentIndex"]
 
 _DB_NAME = "docstack.sqlite3"
+_LOCK_NAME = "docstack.lock"
 _FORMAT_VERSION = "1"
 _SQL_TYPES = {
     "str": "TEXT",
@@ -94,6 +95,34 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _lock_work_dir(work_dir: Path) -> Any:
+    """Hold an exclusive lock on ``work_dir`` for as long as the returned file is open.
+
+    The in-memory state of an open index (the sequence counter, the vectors of the growing
+    segment, the graphs) mirrors the database; a second handle on the same directory would
+    drift from it after the first one writes. So a work_dir is opened by one index at a
+    time, in this process or any other. The operating system drops the lock when the
+    process ends, killed or not.
+    """
+    f = open(work_dir / _LOCK_NAME, "a+b")  # noqa: SIM115 - held open as the lock
+    try:
+        if os.name == "nt":  # pragma: no cover - Windows
+            import msvcrt
+
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise DocstackError(
+            f"{work_dir} is already open in another HnswDocumentIndex (in this process or "
+            "another): close that one first (index.close()), or use another work_dir"
+        ) from None
+    return f
+
+
 class _Store:
     """What the root index and its sub-indexes share: the database and pending memory work."""
 
@@ -101,6 +130,24 @@ class _Store:
         self.work_dir = work_dir
         self.graph_dir = work_dir / "hnsw"
         self.graph_dir.mkdir(parents=True, exist_ok=True)
+        self.lock = _lock_work_dir(work_dir)
+        try:
+            self._connect(work_dir)
+        except BaseException:
+            self.close()
+            raise
+        self.in_tx = False
+        self.after_commit: list[Callable[[], None]] = []
+
+    def close(self) -> None:
+        """Close the database and release the work_dir (idempotent)."""
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
+        if not self.lock.closed:
+            self.lock.close()
+
+    def _connect(self, work_dir: Path) -> None:
         self.conn = sqlite3.connect(
             str(work_dir / _DB_NAME), isolation_level=None, check_same_thread=False
         )
@@ -116,8 +163,6 @@ class _Store:
                 f"{work_dir} holds an index of format {version}; this docstack reads "
                 f"format {_FORMAT_VERSION}"
             )
-        self.in_tx = False
-        self.after_commit: list[Callable[[], None]] = []
 
     def get_meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -484,6 +529,7 @@ class HnswDocumentIndex(DocumentIndex):
     >>> matches, scores = index.find(vectors[3], search_field='embedding', limit=1)
     >>> matches.text, scores.round(3).tolist()
     (['text 3'], [1.0])
+    >>> index.close()  # one open index per work_dir at a time
     >>> HnswDocumentIndex[MyDoc](work_dir=work_dir).num_docs()
     8
     """
@@ -502,16 +548,23 @@ class HnswDocumentIndex(DocumentIndex):
             work_dir = Path(self._db_config.work_dir)
             work_dir.mkdir(parents=True, exist_ok=True)
             self._store = _Store(work_dir)
+            self._owns_store = True
             self._table = "docs"
         self._filter_cache: OrderedDict[Any, np.ndarray] = OrderedDict()
         self._version = 0
         self._create_table()
         self._load_state()
 
+    def _b_abort_open(self) -> None:
+        # a failed open releases the work_dir, so that a later open may succeed
+        if getattr(self, "_owns_store", False) and hasattr(self, "_store"):
+            self._store.close()
+
     def _b_subindex(self, name: str, doc_type: type) -> DocumentIndex:
         cls = HnswDocumentIndex[doc_type]
         child = cls.__new__(cls)
         child._store = self._store
+        child._owns_store = False
         child._table = f"{self._table}__{name}"
         DocumentIndex.__init__(
             child,
@@ -943,8 +996,8 @@ class HnswDocumentIndex(DocumentIndex):
     def close(self) -> None:
         """Close the database (the index can no longer be used)."""
         with self._lock:
-            if self._parent is None:
-                self._store.conn.close()
+            if self._owns_store:
+                self._store.close()
 
 
 # doctest compiles examples with the __future__ flags of the module namespace
