@@ -359,6 +359,11 @@ def test_reopen_after_configured_space_does_not_use_the_configured_graph(tmp_pat
     index.configure(default_column_config={np.ndarray: {"space": "l2"}})
     docs, scores = index.find(vectors[3], search_field="emb", limit=1)
     assert docs[0].id == "3" and scores[0] == pytest.approx(0.0, abs=1e-4)
+    # once the l2 graph is saved, the cosine one it replaces is gone
+    index.index([PlainDoc(id=f"new{i}", emb=v) for i, v in enumerate(vectors[:150])])
+    files = sorted(p.name for p in _graph_files(Path(work_dir)))
+    assert len(files) == 1 and ".l2." in files[0], files
+    index.delete(ids=[f"new{i}" for i in range(150)])
     index.close()
     again = HnswDocumentIndex[PlainDoc](work_dir=work_dir, merge_threshold=100)
     for i in (3, 50, 222):

@@ -49,6 +49,8 @@ __all__ = ["HnswDocumentIndex"]
 
 _DB_NAME = "docstack.sqlite3"
 _LOCK_NAME = "docstack.lock"
+# the metrics a graph file may be built for (its name carries one)
+_SPACES = ("cosine", "l2", "ip")
 _FORMAT_VERSION = "1"
 _SQL_TYPES = {
     "str": "TEXT",
@@ -348,8 +350,12 @@ class _Segments:
             os.fsync(f.fileno())
         os.replace(tmp, final)
         _fsync_dir(self.store.graph_dir)
-        for p in self.store.graph_dir.glob(self._pattern() + "*.bin"):
-            if p != final:
+        # older graphs of this field, in this space or another (configure(space=) changed
+        # it): the new one replaces them all
+        prefix = f"{self.table}.{self.name}."
+        for p in self.store.graph_dir.glob(prefix + "*.bin"):
+            space, _, upto = p.name[len(prefix) : -4].partition(".")
+            if p != final and upto.isdigit() and space in _SPACES:
                 p.unlink(missing_ok=True)
 
     def reset_graph(self) -> None:
