@@ -492,7 +492,7 @@ class IndexSchema:
         n: int,
     ) -> list[Any]:
         from docstack.array.doc_list import DocList
-        from docstack.base_doc.doc import construct_doc
+        from docstack.base_doc.doc import construct_docs
 
         fields: dict[str, list[Any]] = {}
         for fname, fk in doc_fields(doc_type).items():
@@ -511,16 +511,9 @@ class IndexSchema:
             else:
                 fields[fname] = restored[name]
         names = list(fields)
-        fields_set = set(names)
-        columns = [fields[k] for k in names]
-        return (
-            [
-                construct_doc(doc_type, dict(zip(names, row)), set(fields_set))
-                for row in zip(*columns)
-            ]
-            if names
-            else []
-        )
+        if not names:
+            return []
+        return construct_docs(doc_type, names, [fields[k] for k in names], set(names))
 
 
 def _originals(column: list[Any]) -> list[Any] | None:
