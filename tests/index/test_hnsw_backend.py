@@ -1036,3 +1036,35 @@ def test_work_dir_copy_is_a_full_backup(tmp_path):
 
 
 _field_warnings.__exit__(None, None, None)
+
+
+def test_a_repeated_filtered_search_sees_every_write_in_between(tmp_path):
+    """Exact filtered searches reuse the rows they gathered for the same filter; any write
+    (new rows, changed vectors, deletions) must be seen by the next search."""
+    index = HnswDocumentIndex[Item](work_dir=str(tmp_path / "idx"), merge_threshold=100)
+    docs, vectors = _items(0, 400, seed=3)
+    index.index(docs)
+    flt = {"grp": {"$eq": 4}}
+
+    def top(vec):
+        q = index.build_query().find(vec, search_field="emb").filter(filter_query=flt)
+        found, scores = index.execute_query(q.build(limit=3))
+        return found.id, scores
+
+    assert top(vectors[4])[0][0] == "i4"
+    assert top(vectors[4])[0][0] == "i4"  # the second search is served by the cached rows
+    # a changed vector
+    index.index([Item(id="i14", grp=4, emb=vectors[4])])
+    ids, scores = top(vectors[4])
+    assert set(ids[:2]) == {"i4", "i14"} and scores[1] == pytest.approx(1.0, abs=1e-5)
+    # a deletion
+    del index["i4"]
+    assert top(vectors[4])[0][0] == "i14"
+    # a new matching row
+    fresh = np.random.default_rng(9).standard_normal(16).astype(np.float32)
+    index.index([Item(id="new", grp=4, emb=fresh)])
+    assert top(fresh)[0][0] == "new"
+    # a row that stops matching
+    index.update("new", grp=5)
+    assert "new" not in top(fresh)[0]
+    index.close()

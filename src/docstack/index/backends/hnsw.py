@@ -51,6 +51,8 @@ _DB_NAME = "docstack.sqlite3"
 _LOCK_NAME = "docstack.lock"
 # the metrics a graph file may be built for (its name carries one)
 _SPACES = ("cosine", "l2", "ip")
+# the most memory one cached exact-search subset may hold
+_SUBSET_CACHE_BYTES = 256 << 20
 _FORMAT_VERSION = "1"
 _SQL_TYPES = {
     "str": "TEXT",
@@ -222,6 +224,11 @@ class _Segments:
         self.upto = 0  # the graph holds the live rows with seq <= upto
         self.n_present = 0  # rows with a vector
         self.n_sealed = 0  # of them, rows in the graph
+        self.version = 0  # bumped by every change of vectors or presence
+        # the rows, vectors and norms an exact filtered search gathered last, kept for the
+        # next search with the same filter mask (filters repeat: a gather costs as much as
+        # the search itself)
+        self._subset: tuple[Any, ...] | None = None
 
     def ensure(self, size: int) -> None:
         cap = len(self.present)
@@ -235,6 +242,7 @@ class _Segments:
         present = np.zeros(new, dtype=bool)
         present[:cap] = self.present
         self.vectors, self.norms, self.present = vectors, norms, present
+        self.version += 1
 
     def put(self, seqs: np.ndarray, vectors: np.ndarray, missing: np.ndarray) -> None:
         if not len(seqs):
@@ -247,8 +255,10 @@ class _Segments:
         self.norms[s] = np.linalg.norm(vectors[keep], axis=1)
         self.present[s] = True
         self.n_present += fresh
+        self.version += 1
 
     def kill(self, seqs: Sequence[int]) -> None:
+        self.version += 1
         for seq in seqs:
             if seq < len(self.present) and self.present[seq]:
                 self.present[seq] = False
@@ -393,12 +403,14 @@ class _Segments:
         ):
             if live is None:
                 live = self.present[:n_seq]
-            rows = np.flatnonzero(live)
-            if len(rows) == n_seq:
-                rows = None
-            return exact_search(
-                self.vectors[:n_seq], queries, metric, k, rows=rows, norms=self.norms[:n_seq]
-            )
+                rows = np.flatnonzero(live)
+                if len(rows) == n_seq:
+                    rows = None
+                return exact_search(
+                    self.vectors[:n_seq], queries, metric, k, rows=rows, norms=self.norms[:n_seq]
+                )
+            rows, sub, sub_norms = self._exact_subset(allowed, live, n_seq)
+            return exact_search(sub, queries, metric, k, norms=sub_norms, keys=rows)
         grow = self.growing(n_seq)
         if allowed is not None and len(grow):
             grow = grow[allowed[grow]]
@@ -415,6 +427,27 @@ class _Segments:
                 gk, gs = _merge(gk, gs, ek, es, k, metric != "l2")
             out.append((gk, gs))
         return out
+
+    def _exact_subset(
+        self, allowed: np.ndarray, live: np.ndarray, n_seq: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The live rows a filter mask allows, with their vectors and norms gathered."""
+        cached = self._subset
+        if (
+            cached is not None
+            and cached[0] is allowed
+            and cached[1] == n_seq
+            and cached[2] == self.version
+        ):
+            return cached[3], cached[4], cached[5]
+        rows = np.flatnonzero(live)
+        sub, sub_norms = self.vectors[rows], self.norms[rows]
+        self._subset = (
+            (allowed, n_seq, self.version, rows, sub, sub_norms)
+            if sub.nbytes <= _SUBSET_CACHE_BYTES
+            else None
+        )
+        return rows, sub, sub_norms
 
     def _graph_search(
         self,
