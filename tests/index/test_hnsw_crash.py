@@ -170,12 +170,12 @@ _WRITER_MAIN = textwrap.dedent(
         kind, ids, vectors = op(n)
         if kind == "index":
             docs = make_docs(n, ids, vectors)
-        print("BEGIN", n, flush=True)
+        print(f"BEGIN {n}", flush=True)  # one write: a kill cannot split the line
         if kind == "index":
             index.index(docs)
         else:
             index.delete(ids=ids)
-        print("ACK", n, flush=True)
+        print(f"ACK {n}", flush=True)
     print("IDLE", flush=True)
     time.sleep(600)
     """
@@ -259,6 +259,8 @@ class _Writer:
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for raw in self.proc.stdout:
+            if not raw.endswith(b"\n"):
+                break  # a line the kill cut short (print writes text and newline apart)
             self.lines.put((time.monotonic(), raw.decode().split()))
         self.lines.put((time.monotonic(), ["EOF"]))
 
