@@ -31,6 +31,7 @@ __all__ = [
     "from_base64",
     "progress_bar",
     "encode_records",
+    "end_of_records",
     "iter_records",
     "looks_like_pickle",
     "not_docstack_error",
@@ -109,27 +110,57 @@ def _as_buffer(data: Any) -> Any:
 # -- length-prefixed records (the per-document protocols) -------------------------------------
 
 
+_END_RECORD = 0xFFFFFFFF  # the length that marks the end of a record stream
+_COUNT = struct.Struct("<Q")
+
+
+def end_of_records(count: int) -> bytes:
+    """The end mark of a record stream: ``u32 0xFFFFFFFF | u64 number of records``."""
+    return _LEN.pack(_END_RECORD) + _COUNT.pack(count)
+
+
 def encode_records(payloads: Iterator[bytes]) -> bytes:
-    """``u32 length | payload`` for each payload, joined."""
+    """``u32 length | payload`` for each payload, then the end mark with the count."""
     parts: list[bytes] = []
+    count = 0
     for p in payloads:
         parts.append(_LEN.pack(len(p)))
         parts.append(p)
+        count += 1
+    parts.append(end_of_records(count))
     return b"".join(parts)
 
 
 def iter_records(read: Callable[[int], Any]) -> Iterator[Any]:
-    """The payloads of length-prefixed records read with ``read(n)``; checks each length."""
+    """The payloads of a record stream read with ``read(n)``.
+
+    Every length is checked against the bytes there, and the stream must end with its end
+    mark and the right count: a stream cut short, even between two records, is a
+    :class:`DeserializationError`, never fewer documents.
+    """
+    count = 0
     while True:
         head = read(4)
-        if len(head) == 0:
-            return
         if len(head) != 4:
-            raise DeserializationError("the payload is truncated: a record length is cut short")
+            raise DeserializationError(
+                "the payload is truncated: it ends before its end mark"
+                if len(head) == 0
+                else "the payload is truncated: a record length is cut short"
+            )
         size = _LEN.unpack(head)[0]
+        if size == _END_RECORD:
+            tail = read(8)
+            if len(tail) != 8:
+                raise DeserializationError("the payload is truncated: its end mark is cut short")
+            if _COUNT.unpack(tail)[0] != count:
+                raise DeserializationError("the payload is corrupt: its record count is wrong")
+            if len(read(1)):
+                raise DeserializationError("the payload has trailing bytes after its end mark")
+            return
         body = read(size)
         if len(body) != size:
             raise DeserializationError("the payload is truncated: a record is cut short")
+        count += 1
         yield body
 
 

@@ -31,6 +31,7 @@ from docstack.io._bytes import (
     array_from_bytes,
     array_to_bytes,
     check_loaded_doc,
+    end_of_records,
     iter_records,
     make_array,
     not_docstack_error,
@@ -240,6 +241,7 @@ def save_binary(
                 out.write(len(payload).to_bytes(4, "little"))
                 out.write(payload)
                 step(1)
+        out.write(end_of_records(n))
         if out is not f:
             out.close()
 
