@@ -440,5 +440,8 @@ def _assign_rows(data: Any, key: int | slice, rows: Any, cls: type) -> Any:
         data.dtype.kind in "iu" and rows.dtype.kind == "f"
     ):
         data = data.astype(np.result_type(data.dtype, rows.dtype))
+    elif not data.flags.writeable:
+        # a column read without a copy (from Arrow, say) is read-only: copy on first write
+        data = data.copy()
     data[key] = rows
     return data
