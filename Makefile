@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docstack-installed
 
-.PHONY: demo test lint bench bench-represent bench-index clean
+.PHONY: demo test lint bench bench-represent bench-index bench-transit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,16 @@ test: $(STAMP) lint
 	$(PYTHON) -m venv .venv-docarray
 	.venv-docarray/bin/pip install "docarray[hnswlib]==0.41.*" "numpy<2" "protobuf<5"
 
-bench: bench-represent bench-index
+bench: bench-represent bench-index bench-transit
 
 bench-represent: $(STAMP) .venv-docarray/bin/python
 	$(BIN)/python benchmarks/bench_represent.py
 
 bench-index: $(STAMP) .venv-docarray/bin/python
 	$(BIN)/python benchmarks/bench_index.py
+
+bench-transit: $(STAMP) .venv-docarray/bin/python
+	$(BIN)/python benchmarks/bench_transit.py
 
 clean:
 	rm -rf $(VENV) .venv-docarray build *.egg-info
