@@ -16,6 +16,7 @@ PACKAGES = [
     "docstack.array",
     "docstack.documents",
     "docstack.utils",
+    "docstack.io",
     "docstack.index",
     "docstack.retrieval",
 ]

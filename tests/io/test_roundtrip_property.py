@@ -9,11 +9,12 @@ their ids; JSON and CSV too (tensors by value).
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from io_strategies import doc_arrays
 
 from docstack import DocList, DocVec
+from docstack.typing.tensor._convert import framework_of, to_numpy
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -23,6 +24,19 @@ def assert_same(a, b) -> None:
     for x, y in zip(a, b):
         assert x == y, (x, y)
         assert x.id == y.id
+
+
+def _has_empty_grid(value) -> bool:
+    """Whether a value holds a tensor such as shape (0, 3): JSON writes it as ``[]``, which
+    cannot say how many columns it had (the one shape JSON loses, documented)."""
+    if framework_of(value) is not None:
+        shape = to_numpy(value).shape
+        return len(shape) > 1 and 0 in shape
+    if hasattr(type(value), "model_fields"):
+        return any(_has_empty_grid(getattr(value, k)) for k in type(value).model_fields)
+    if isinstance(value, (list, tuple)) or hasattr(value, "doc_type"):
+        return any(_has_empty_grid(v) for v in value)
+    return False
 
 
 FORMATS = {
@@ -58,6 +72,8 @@ def test_generated_doc_lists_round_trip(fmt):
     @given(case=doc_arrays())
     def check(case):
         cls, docs = case
+        if fmt == "json":
+            assume(not _has_empty_grid(docs))
         dl = DocList[cls](docs)
         assert_same(dl, read(DocList[cls], write(dl)))
 
@@ -72,6 +88,8 @@ def test_generated_doc_vecs_round_trip(fmt):
     @given(case=doc_arrays())
     def check(case):
         cls, docs = case
+        if fmt == "json":
+            assume(not _has_empty_grid(docs))
         dv = DocVec[cls](docs)
         back = read(DocVec[cls], write(dv))
         assert type(back) is DocVec[cls]

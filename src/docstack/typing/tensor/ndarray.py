@@ -79,6 +79,14 @@ class NdArray(AbstractTensor, np.ndarray, metaclass=_NdArrayMeta):
 
     @classmethod
     def _docstack_validate(cls, value: Any) -> Any:
+        if type(value) is list:
+            # JSON input: nested lists of numbers become one array in one C call
+            try:
+                arr = np.asarray(value)
+            except (ValueError, TypeError):  # ragged or mixed: the general path explains
+                arr = None
+            if arr is not None and arr.dtype.kind in _NUMERIC_KINDS:
+                value = arr
         # hot path: a numeric numpy array of the declared fixed shape (one C call each)
         if isinstance(value, np.ndarray) and value.dtype.kind in _NUMERIC_KINDS:
             if cls._docstack_plain:
