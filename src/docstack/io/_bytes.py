@@ -36,6 +36,7 @@ __all__ = [
     "looks_like_pickle",
     "not_docstack_error",
     "refuse_pickle",
+    "pickle_named_on_failure",
     "unpickle",
     "check_loaded_doc",
     "make_array",
@@ -80,6 +81,25 @@ def refuse_pickle(data: Any, compression: Optional[str]) -> None:
             "docstack loads a pickle only when asked by name: pass protocol='pickle' or "
             "'pickle-array' if you trust the source"
         )
+
+
+@contextmanager
+def pickle_named_on_failure(head: Any) -> Iterator[None]:
+    """Read a protobuf payload; if it fails and its first bytes (``head``) look like a
+    pickle, say that it is a pickle instead of how it failed to parse.
+
+    Only on failure: a valid protobuf message may start with the same two bytes.
+    """
+    try:
+        yield
+    except UnsafeProtocolError:
+        raise
+    except DeserializationError as exc:
+        try:
+            refuse_pickle(head, None)
+        except UnsafeProtocolError as unsafe:
+            raise unsafe from exc
+        raise
 
 
 def not_docstack_error(data: Any, compression: Optional[str]) -> DeserializationError:
@@ -230,10 +250,10 @@ def doc_from_bytes(
         return docs[0]
     raw = decompress(data, name)
     if protocol == "protobuf":
-        refuse_pickle(raw, None)
         from docstack.io._protobuf import doc_from_protobuf_bytes
 
-        return doc_from_protobuf_bytes(doc_cls, raw)
+        with pickle_named_on_failure(bytes(raw[:6])):
+            return doc_from_protobuf_bytes(doc_cls, raw)
     return check_loaded_doc(unpickle(raw, "the document"), doc_cls)
 
 
@@ -337,10 +357,10 @@ def array_from_bytes(
         return make_array(cls, docs, tensor_type)
     raw = decompress(data, name)
     if protocol == "protobuf-array":
-        refuse_pickle(raw, None)
         from docstack.io._protobuf import array_from_protobuf_bytes
 
-        return array_from_protobuf_bytes(cls, raw, tensor_type=tensor_type)
+        with pickle_named_on_failure(bytes(raw[:6])):
+            return array_from_protobuf_bytes(cls, raw, tensor_type=tensor_type)
     if protocol == "pickle-array":
         loaded = unpickle(raw, "the documents")
         if not getattr(type(loaded), "__docstack_doc_array__", False):
@@ -348,7 +368,6 @@ def array_from_bytes(
         docs = [check_loaded_doc(d, doc_cls, i) for i, d in enumerate(loaded)]
         return make_array(cls, docs, tensor_type)
     if protocol == "protobuf":
-        refuse_pickle(raw, None)
         from docstack.io._protobuf import doc_from_protobuf_bytes
 
         def decode_one(payload: Any) -> Any:
@@ -360,10 +379,12 @@ def array_from_bytes(
             return check_loaded_doc(unpickle(payload, "a document"), doc_cls)
 
     docs = []
-    with progress_bar(show_progress, None, "deserializing") as step:
-        for payload in iter_records(_reader(raw)):
-            docs.append(decode_one(payload))
-            step(1)
+    head = bytes(raw[:6]) if protocol == "protobuf" else b""  # b"": never a pickle
+    with pickle_named_on_failure(head):
+        with progress_bar(show_progress, None, "deserializing") as step:
+            for payload in iter_records(_reader(raw)):
+                docs.append(decode_one(payload))
+                step(1)
     return make_array(cls, docs, tensor_type)
 
 

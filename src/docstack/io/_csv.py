@@ -276,7 +276,11 @@ def _value_cells(values: list[Any], kind: FieldKind, annotation: Any, where: str
     if category == "scalar":
         return [_scalar_cell(v) for v in values]
     if category == "bytes":
-        return ["" if v is None else base64.b64encode(v).decode("ascii") for v in values]
+        # empty bytes are the two characters "" (base64 has no quotes; an empty cell is None)
+        return [
+            "" if v is None else '""' if not v else base64.b64encode(v).decode("ascii")
+            for v in values
+        ]
     adapter = item_adapter(annotation)
     cells = []
     for i, value in enumerate(values):
@@ -469,7 +473,7 @@ def _decode_cells(
             values.append(None if optional else _default(info, where, row(i)))
         elif category == "bytes":
             try:
-                values.append(base64.b64decode(cell, validate=True))
+                values.append(b"" if cell == '""' else base64.b64decode(cell, validate=True))
             except (binascii.Error, ValueError) as exc:
                 raise SchemaMismatchError(
                     f"column {where!r}, row {row(i)}: not base64 data: {exc}"

@@ -35,9 +35,9 @@ from docstack.io._bytes import (
     iter_records,
     make_array,
     not_docstack_error,
+    pickle_named_on_failure,
     plain_doc,
     progress_bar,
-    refuse_pickle,
     unpickle,
 )
 from docstack.io._compression import SUFFIXES, check_compression
@@ -340,13 +340,13 @@ def _iter_docs(
         if protocol == "protobuf":
             from docstack.io._protobuf import doc_from_protobuf_bytes
 
-            # a pickle file read as protobuf: say so before parsing anything
             head = read(6)
-            refuse_pickle(head, None)
             read = _prefixed(head, read)
-            for payload in iter_records(read):
-                step(len(payload) + 4)
-                yield doc_from_protobuf_bytes(doc_cls, payload)
+            # a pickle file read as protobuf: when parsing fails, say it is a pickle
+            with pickle_named_on_failure(head):
+                for payload in iter_records(read):
+                    step(len(payload) + 4)
+                    yield doc_from_protobuf_bytes(doc_cls, payload)
         else:
             for i, payload in enumerate(iter_records(read)):
                 step(len(payload) + 4)
