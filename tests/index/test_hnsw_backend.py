@@ -1068,3 +1068,61 @@ def test_a_repeated_filtered_search_sees_every_write_in_between(tmp_path):
     index.update("new", grp=5)
     assert "new" not in top(fresh)[0]
     index.close()
+
+
+class Noted(BaseDoc):
+    note: str
+    grp: int
+    emb: NdArray[16]
+
+
+def _noted(n: int, seed: int, width: int = 10) -> tuple[DocList, np.ndarray]:
+    vectors = np.random.default_rng(seed).standard_normal((n, 16)).astype(np.float32)
+    docs = DocList[Noted](
+        [Noted(id=f"n{j}", note=f"{j:0{width}d}", grp=j % 3, emb=vectors[j]) for j in range(n)]
+    )
+    return docs, vectors
+
+
+@pytest.mark.parametrize("budget", [256 << 20, 0, 1_000])
+def test_results_are_the_same_with_the_row_cache_on_off_or_outgrown(tmp_path, budget):
+    """The row cache (stored values in memory) serves results only while it fits its budget;
+    either way every read sees every write."""
+    index = HnswDocumentIndex[Noted](work_dir=str(tmp_path / "idx"), row_cache_bytes=budget)
+    docs, vectors = _noted(40, seed=1)
+    index.index(docs[:20])
+    found, _ = index.find(vectors[3], search_field="emb", limit=1)
+    assert found[0].note == "0000000003"
+    index.index(docs[20:])  # with a 1 kB budget, the cache outgrows it here
+    index.update("n3", note="changed", grp=7)
+    del index["n5"]
+    index.index([Noted(id="n6", note="replaced", grp=1, emb=vectors[6])])
+    got = index[[f"n{j}" for j in range(40) if j != 5]]
+    notes = {d.id: (d.note, d.grp) for d in got}
+    assert notes["n3"] == ("changed", 7)
+    assert notes["n6"] == ("replaced", 1)
+    assert notes["n39"] == ("0000000039", 0)
+    assert "n5" not in index
+    found, _ = index.find(vectors[6], search_field="emb", limit=1)
+    assert (found[0].id, found[0].note) == ("n6", "replaced")
+    expected_cache = {256 << 20: True, 0: False, 1_000: False}[budget]
+    assert (index._cache is not None) == expected_cache
+    index.close()
+    # reopened, the cache is filled from the database again
+    again = HnswDocumentIndex[Noted](work_dir=str(tmp_path / "idx"), row_cache_bytes=budget)
+    assert again["n3"].note == "changed" and again["n6"].note == "replaced"
+    again.close()
+
+
+def test_a_rolled_back_write_never_reaches_the_row_cache(tmp_path):
+    index = HnswDocumentIndex[Noted](work_dir=str(tmp_path / "idx"))
+    docs, vectors = _noted(10, seed=2)
+    index.index(docs)
+    assert index["n1"].note == "0000000001"  # the cache is filled
+    bad = [Noted(id="n1", note="never", grp=0, emb=vectors[1]), {"id": "x"}]
+    with pytest.raises(Exception):  # noqa: B017 - the second document is invalid
+        index.index(bad)
+    assert index["n1"].note == "0000000001"
+    found, _ = index.find(vectors[1], search_field="emb", limit=1)
+    assert found[0].note == "0000000001"
+    index.close()

@@ -17,6 +17,8 @@ from docstack.index import HnswDocumentIndex, InMemoryExactNNIndex
 warnings.filterwarnings("ignore", message=".*extra keyword arguments on `Field`.*")
 
 BACKENDS = ["in_memory", "hnsw", "hnsw_graph"]
+# hnsw_graph reads results from SQLite (no row cache), hnsw from the row cache: both paths
+# answer every test
 
 
 @pytest.fixture(params=BACKENDS)
@@ -35,7 +37,11 @@ def make_index(backend, tmp_path):
         if backend == "hnsw":
             return HnswDocumentIndex[doc_type](work_dir=work_dir, **kwargs)
         return HnswDocumentIndex[doc_type](
-            work_dir=work_dir, merge_threshold=1, exact_search_threshold=0, **kwargs
+            work_dir=work_dir,
+            merge_threshold=1,
+            exact_search_threshold=0,
+            row_cache_bytes=0,
+            **kwargs,
         )
 
     return make

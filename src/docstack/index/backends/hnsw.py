@@ -77,11 +77,16 @@ class HnswDBConfig(BaseDBConfig):
       before they are merged into the HNSW graph.
     - ``exact_search_threshold``: a filtered search over at most this many matching rows is
       exact.
+    - ``row_cache_bytes``: the stored values of the documents (all but vectors, which are in
+      memory anyway) are also kept in memory, so that building search results reads no
+      database, as long as they take at most this much (text and bytes by length, other
+      values 8 bytes); beyond it, results are read from SQLite. ``0`` turns the cache off.
     """
 
     work_dir: str = "."
     merge_threshold: int = 10_000
     exact_search_threshold: int = 20_000
+    row_cache_bytes: int = 256 << 20
 
 
 _HNSW_DEFAULTS: dict[str, Any] = {
@@ -204,6 +209,67 @@ class _Store:
         work, self.after_commit = self.after_commit, []
         for fn in work:
             fn()
+
+
+class _RowCache:
+    """The stored values of a table's rows, by seq, as SQLite returns them.
+
+    Filled from the database on first use and then kept in step by the same after-commit
+    work that keeps the vector segments in step, so it never holds a write that was rolled
+    back. ``size`` is an estimate (text and bytes by length, 8 bytes a value).
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.ids: list[str | None] = []  # None: no live row with this seq
+        self.columns: list[list[Any]] = [[] for _ in names]
+        self.size = 0
+
+    @staticmethod
+    def value_size(value: Any) -> int:
+        return len(value) + 8 if isinstance(value, (str, bytes)) else 8
+
+    def _grow(self, n: int) -> None:
+        missing = n - len(self.ids)
+        if missing > 0:
+            self.ids.extend([None] * missing)
+            for col in self.columns:
+                col.extend([None] * missing)
+
+    def put(self, seqs: list[int], ids: list[str], columns: list[list[Any]]) -> None:
+        """Rows at ``seqs``: their ids and one list of stored values per cached column."""
+        if not seqs:
+            return
+        self._grow(max(seqs) + 1)
+        size = self.value_size
+        for seq, doc_id in zip(seqs, ids):
+            self.ids[seq] = doc_id
+            self.size += len(doc_id) + 8
+        for col, values in zip(self.columns, columns):
+            for seq, value in zip(seqs, values):
+                col[seq] = value
+                self.size += size(value)
+
+    def set(self, seq: int, j: int, value: Any) -> None:
+        col = self.columns[j]
+        self.size += self.value_size(value) - self.value_size(col[seq])
+        col[seq] = value
+
+    def drop(self, seqs: list[int]) -> None:
+        size = self.value_size
+        for seq in seqs:
+            if seq < len(self.ids) and self.ids[seq] is not None:
+                self.size -= len(self.ids[seq]) + 8  # type: ignore[arg-type]
+                self.ids[seq] = None
+                for col in self.columns:
+                    self.size -= size(col[seq])
+                    col[seq] = None
+
+    def rows(self, seqs: list[int]) -> tuple[list[int], list[str], list[list[Any]]]:
+        """The live ones of ``seqs`` (in order), their ids and their columns."""
+        ids, n = self.ids, len(self.ids)
+        found = [s for s in seqs if s < n and ids[s] is not None]
+        return found, [ids[s] for s in found], [[c[s] for s in found] for c in self.columns]  # type: ignore[misc]
 
 
 class _Segments:
@@ -591,6 +657,8 @@ class HnswDocumentIndex(DocumentIndex):
             self._table = "docs"
         self._filter_cache: OrderedDict[Any, np.ndarray] = OrderedDict()
         self._version = 0
+        self._cache: _RowCache | None = None
+        self._cache_off = False
         self._create_table()
         self._load_state()
 
@@ -768,11 +836,15 @@ class HnswDocumentIndex(DocumentIndex):
                 [(s, v) for s, v in zip(seqs.tolist(), batch.values[name]) if v is not None],
             )
         ids = list(batch.ids)
+        stored = dict(zip([n for n in names], columns))
 
         def apply() -> None:
             self._next_seq = first + m
             for doc_id, seq in zip(ids, seqs.tolist()):
                 self._seq_of[doc_id] = seq
+            self._cache_changed(
+                lambda cache: cache.put(seqs.tolist(), ids, [stored[name] for name in cache.names])
+            )
             for name, col in self._schema.vector_columns.items():
                 vectors = batch.values[name]
                 seg = self._segments.get(name)
@@ -799,6 +871,7 @@ class HnswDocumentIndex(DocumentIndex):
         def apply() -> None:
             for seg in self._segments.values():
                 seg.kill(seqs)
+            self._cache_changed(lambda cache: cache.drop(seqs))
             self._changed()
 
         self._store.after_commit.append(apply)
@@ -836,15 +909,23 @@ class HnswDocumentIndex(DocumentIndex):
         if seq is None:
             return False
         conn = self._store.conn
+        changes: list[tuple[str, Any]] = []
         for name, value in values.items():
             col = self._schema.columns[name]
             stored = int(value) if (col.kind == "bool" and value is not None) else value
+            changes.append((name, stored))
             conn.execute(f"UPDATE {_q(self._table)} SET {_q(name)}=? WHERE seq=?", (stored, seq))
             if name in self._fts:
                 fts = _q(self._fts_table(name))
                 conn.execute(f"DELETE FROM {fts} WHERE rowid=?", (seq,))
                 if value is not None:
                     conn.execute(f"INSERT INTO {fts} (rowid, body) VALUES (?, ?)", (seq, value))
+
+        def update_cache(cache: _RowCache) -> None:
+            for name, stored in changes:
+                cache.set(seq, cache.names.index(name), stored)
+
+        self._store.after_commit.append(lambda: self._cache_changed(update_cache))
         self._store.after_commit.append(self._changed)
         return True
 
@@ -903,15 +984,56 @@ class HnswDocumentIndex(DocumentIndex):
             n + "__orig" for n in self._schema.vector_columns
         ]
 
+    def _row_cache(self) -> _RowCache | None:
+        """The in-memory copy of the stored rows, filled on first use; ``None`` when it is
+        off or the rows would take more than ``row_cache_bytes``."""
+        cache = self._cache
+        if cache is not None or self._cache_off:
+            return cache
+        budget = int(self._db_config.row_cache_bytes)
+        if budget <= 0:
+            self._cache_off = True
+            return None
+        names = self._stored_columns()
+        cache = _RowCache(names)
+        select = "seq, id" + "".join(", " + _q(n) for n in names)
+        cursor = self._store.conn.execute(f"SELECT {select} FROM {_q(self._table)}")
+        while True:
+            rows = cursor.fetchmany(50_000)
+            if not rows:
+                break
+            cols = list(zip(*rows))
+            cache.put(list(cols[0]), list(cols[1]), [list(c) for c in cols[2:]])
+            if cache.size > budget:
+                self._cache_off = True
+                return None
+        self._cache = cache
+        return cache
+
+    def _cache_changed(self, fn: Callable[[_RowCache], None]) -> None:
+        """Apply ``fn`` to the row cache, if there is one, and drop it once it is too big."""
+        cache = self._cache
+        if cache is None:
+            return
+        fn(cache)
+        if cache.size > int(self._db_config.row_cache_bytes):
+            self._cache, self._cache_off = None, True
+
     def _rows_for_seqs(self, seqs: list[int]) -> tuple[list[str], dict[str, list[Any]]]:
         names = self._stored_columns()
-        select = "seq, id" + "".join(", " + _q(n) for n in names)
-        got = {r[0]: r for r in self._select_in(select, "seq", seqs)}
-        rows = [got[s] for s in seqs if s in got]
+        cache = self._row_cache()
         values: dict[str, list[Any]] = {}
-        for j, name in enumerate(names, start=2):
-            values[name] = [r[j] for r in rows]
-        found = [r[0] for r in rows]
+        if cache is not None:
+            found, ids, columns = cache.rows(seqs)
+            values = dict(zip(names, columns))
+        else:
+            select = "seq, id" + "".join(", " + _q(n) for n in names)
+            got = {r[0]: r for r in self._select_in(select, "seq", seqs)}
+            rows = [got[s] for s in seqs if s in got]
+            for j, name in enumerate(names, start=2):
+                values[name] = [r[j] for r in rows]
+            found = [r[0] for r in rows]
+            ids = [r[1] for r in rows]
         for name in self._schema.vector_columns:
             seg = self._segments.get(name)
             orig = values.pop(name + "__orig")
@@ -923,7 +1045,7 @@ class HnswDocumentIndex(DocumentIndex):
                     (vec[s] if o is None else decode_tensor(o)) if present[s] else None
                     for s, o in zip(found, orig)
                 ]
-        return [r[1] for r in rows], values
+        return ids, values
 
     def _b_rows(self, keys: np.ndarray) -> tuple[list[str], dict[str, list[Any]]]:
         return self._rows_for_seqs(keys.tolist())
