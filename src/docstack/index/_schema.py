@@ -580,6 +580,12 @@ def _restore_column(col: Column, stored: Sequence[Any], n: int) -> list[Any]:
             and getattr(cls, "_docstack_framework", "") == "numpy"
         )
         if plain:
+            present = [v for v in stored if v is not None]
+            if present and len(present) == len(stored):
+                shapes = {v.shape for v in present}
+                if len(shapes) == 1 and len({v.dtype for v in present}) == 1:
+                    # one copy of all rows in one call; each row a view of the copy
+                    return list(np.array(present))
             return [None if v is None else np.array(v) for v in stored]
         validate = col.adapter.validate_python
         return [None if v is None else validate(np.array(v)) for v in stored]

@@ -533,6 +533,12 @@ class _Segments:
         results: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(queries)
         todo = np.arange(len(queries))
         base_ef = int(self.config["ef"])
+        if allowed is None:
+            labels, dists = self._knn(queries, min(want, sealed_live), max(base_ef, want))
+            if (labels >= 0).all():  # the common case: every query got its k neighbours
+                labels = labels.astype(np.int64)
+                scores = _scores(dists, self.space)
+                return [(labels[i], scores[i]) for i in range(len(queries))]
         while len(todo):
             fetch = min(fetch, sealed_live)
             ef = max(int(base_ef / fraction) if allowed is not None else base_ef, fetch)

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 
 from docstack._internal.optional import import_optional
-from docstack.typing.tensor._base import AbstractTensor, rebuild_tensor
 from docstack.typing.tensor._convert import to_jax
 from docstack.typing.tensor._modality import (
     AudioTensorMixin,
     ImageTensorMixin,
     VideoTensorMixin,
 )
+from docstack.typing.tensor._wrapped import WrappedTensor
 
 jax = import_optional("jax")
 
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-class JaxArray(AbstractTensor):
+class JaxArray(WrappedTensor):
     """A ``jax.Array`` field, optionally with a shape: ``JaxArray[128]``.
 
     Example
@@ -46,11 +46,8 @@ class JaxArray(AbstractTensor):
     3.0
     """
 
-    __slots__ = ("tensor",)
+    __slots__ = ()
     _docstack_framework = "jax"
-
-    def __init__(self, tensor: Any) -> None:
-        self.tensor = tensor
 
     @property
     def _docstack_jax_value(self) -> Any:
@@ -62,29 +59,8 @@ class JaxArray(AbstractTensor):
             return value
         return cls(to_jax(value))
 
-    def unwrap(self) -> Any:
-        """The wrapped ``jax.Array``.
-
-        Example
-        -------
-        >>> from docstack.typing import JaxArray
-        >>> type(JaxArray.validate([1, 2]).unwrap()).__name__
-        'ArrayImpl'
-        """
-        return self.tensor
-
-    # array protocol ------------------------------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """The shape of the array.
-
-        Example
-        -------
-        >>> from docstack.typing import JaxArray
-        >>> JaxArray.validate([[1, 2, 3]]).shape
-        (1, 3)
-        """
-        return tuple(self.tensor.shape)
+    def _to_numpy(self) -> np.ndarray:
+        return np.asarray(self.tensor)
 
     @property
     def dtype(self) -> Any:
@@ -99,43 +75,8 @@ class JaxArray(AbstractTensor):
         """
         return self.tensor.dtype
 
-    @property
-    def ndim(self) -> int:
-        """The number of dimensions.
-
-        Example
-        -------
-        >>> from docstack.typing import JaxArray
-        >>> JaxArray.validate([[1, 2, 3]]).ndim
-        2
-        """
-        return self.tensor.ndim
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        arr = np.asarray(self.tensor)
-        return arr if dtype is None else arr.astype(dtype)
-
     def __jax_array__(self) -> Any:
         return self.tensor
-
-    def __len__(self) -> int:
-        return len(self.tensor)
-
-    def __getitem__(self, item: Any) -> JaxArray:
-        return type(self).__docstack_base__(self.tensor[item])
-
-    def __iter__(self) -> Any:
-        base = type(self).__docstack_base__
-        return (base(row) for row in self.tensor)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.tensor!r})"
-
-    def __reduce__(self) -> Any:
-        return (
-            rebuild_tensor,
-            (type(self).__docstack_base__, type(self).__docstack_shape__, np.asarray(self.tensor)),
-        )
 
 
 class ImageJaxArray(ImageTensorMixin, JaxArray):

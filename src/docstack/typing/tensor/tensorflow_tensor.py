@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 
 from docstack._internal.optional import import_optional
-from docstack.typing.tensor._base import AbstractTensor, rebuild_tensor
 from docstack.typing.tensor._convert import to_numpy, to_tensorflow
 from docstack.typing.tensor._modality import (
     AudioTensorMixin,
     ImageTensorMixin,
     VideoTensorMixin,
 )
+from docstack.typing.tensor._wrapped import WrappedTensor
 
 tf = import_optional("tensorflow")
 
@@ -44,7 +44,7 @@ def _index(tensor: Any, item: Any) -> Any:
     return tensor[item]
 
 
-class TensorFlowTensor(AbstractTensor):
+class TensorFlowTensor(WrappedTensor):
     """A TensorFlow ``tf.Tensor`` field, optionally with a shape: ``TensorFlowTensor[3, 224]``.
 
     Accepts TensorFlow tensors (kept as they are), ``tf.Variable`` (its current value), numpy
@@ -69,11 +69,8 @@ class TensorFlowTensor(AbstractTensor):
     (2, 2)
     """
 
-    __slots__ = ("tensor",)
+    __slots__ = ()
     _docstack_framework = "tensorflow"
-
-    def __init__(self, tensor: Any) -> None:
-        self.tensor = tensor
 
     @property
     def _docstack_tf_value(self) -> Any:
@@ -85,29 +82,11 @@ class TensorFlowTensor(AbstractTensor):
             return value
         return cls(to_tensorflow(value))
 
-    def unwrap(self) -> Any:
-        """The wrapped ``tf.Tensor``.
+    def _to_numpy(self) -> np.ndarray:
+        return self.tensor.numpy()
 
-        Example
-        -------
-        >>> from docstack.typing import TensorFlowTensor
-        >>> type(TensorFlowTensor.validate([1, 2]).unwrap()).__name__
-        'EagerTensor'
-        """
-        return self.tensor
-
-    # array protocol ------------------------------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """The shape of the tensor, as a tuple of ints.
-
-        Example
-        -------
-        >>> from docstack.typing import TensorFlowTensor
-        >>> TensorFlowTensor.validate([[1, 2, 3]]).shape
-        (1, 3)
-        """
-        return tuple(self.tensor.shape)
+    def _index(self, item: Any) -> Any:
+        return _index(self.tensor, item)
 
     @property
     def dtype(self) -> Any:
@@ -122,18 +101,6 @@ class TensorFlowTensor(AbstractTensor):
         """
         return self.tensor.dtype
 
-    @property
-    def ndim(self) -> int:
-        """The number of dimensions.
-
-        Example
-        -------
-        >>> from docstack.typing import TensorFlowTensor
-        >>> TensorFlowTensor.validate([[1, 2, 3]]).ndim
-        2
-        """
-        return self.tensor.ndim
-
     def numpy(self) -> np.ndarray:
         """The values as a numpy array (a copy), like ``tf.Tensor.numpy()``.
 
@@ -145,36 +112,13 @@ class TensorFlowTensor(AbstractTensor):
         """
         return self.tensor.numpy()
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        arr = self.tensor.numpy()
-        return arr if dtype is None else arr.astype(dtype)
-
     def __tf_tensor__(self, dtype: Any = None, name: Any = None) -> Any:
         return tf.convert_to_tensor(self.tensor, dtype=dtype, name=name)
-
-    def __len__(self) -> int:
-        return len(self.tensor)
-
-    def __getitem__(self, item: Any) -> TensorFlowTensor:
-        return type(self).__docstack_base__(_index(self.tensor, item))
 
     def __setitem__(self, item: Any, value: Any) -> None:
         arr = self.tensor.numpy().copy()
         arr[item] = to_numpy(value)
         self.tensor = tf.convert_to_tensor(arr)
-
-    def __iter__(self) -> Any:
-        base = type(self).__docstack_base__
-        return (base(row) for row in self.tensor)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.tensor!r})"
-
-    def __reduce__(self) -> Any:
-        return (
-            rebuild_tensor,
-            (type(self).__docstack_base__, type(self).__docstack_shape__, self.tensor.numpy()),
-        )
 
 
 class ImageTensorFlowTensor(ImageTensorMixin, TensorFlowTensor):

@@ -5,13 +5,37 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from docstack._internal.fetch import url_extension
+from docstack._internal.fetch import is_remote, url_extension
 from docstack.errors import LoadError
 
-__all__ = ["guess_3d_file_type", "media_mimetype", "naming_url", "shown_url"]
+__all__ = ["display_media_url", "guess_3d_file_type", "media_mimetype", "naming_url", "shown_url"]
 
 _SHOWN_CHARS = 100
+
+
+def display_media_url(url: Any, widget: str, **local_kwargs: Any) -> None:
+    """Show ``url`` in a notebook with IPython's ``widget`` (``'Image'``, ``'Audio'``,
+    ``'Video'``): a remote URL by reference, a local file or data URL by its bytes.
+
+    Example
+    -------
+    >>> from docstack.typing import ImageUrl
+    >>> display_media_url(ImageUrl('https://example.com/a.png'), 'Image')  # doctest: +SKIP
+    """
+    from docstack.typing.tensor._modality import display_in_notebook
+
+    def make() -> Any:
+        import IPython.display
+
+        cls = getattr(IPython.display, widget)
+        if is_remote(url):
+            return cls(url=str(url))
+        return cls(data=bytes(url.load_bytes()), **local_kwargs)
+
+    display_in_notebook(make)
+
 
 # media types of data: URLs holding 3D files
 _3D_MEDIA_TYPES = {

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+from typing import ClassVar, cast
 
-from docstack._internal.fetch import is_remote
 from docstack.typing.bytes.audio_bytes import AudioBytes
-from docstack.typing.tensor._modality import display_in_notebook
 from docstack.typing.tensor.ndarray import AudioNdArray
 from docstack.typing.url._extensions import AUDIO_EXTENSIONS
-from docstack.typing.url._loading import naming_url
+from docstack.typing.url._loading import display_media_url, naming_url
 from docstack.typing.url.any_url import AnyUrl
 
 __all__ = ["AudioUrl"]
@@ -85,11 +83,4 @@ class AudioUrl(AnyUrl):
         >>> AudioUrl('https://example.com/a.wav').display()  # doctest: +SKIP
         """
 
-        def make() -> Any:
-            from IPython.display import Audio
-
-            if is_remote(self):
-                return Audio(url=str(self))
-            return Audio(data=bytes(self.load_bytes()))
-
-        display_in_notebook(make)
+        display_media_url(self, "Audio")

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, cast
 
-from docstack._internal.fetch import is_remote
 from docstack.typing.bytes.image_bytes import ImageBytes
-from docstack.typing.tensor._modality import display_in_notebook
 from docstack.typing.tensor.ndarray import ImageNdArray
 from docstack.typing.url._extensions import IMAGE_EXTENSIONS
-from docstack.typing.url._loading import naming_url
+from docstack.typing.url._loading import display_media_url, naming_url
 from docstack.typing.url.any_url import AnyUrl
 
 __all__ = ["ImageUrl"]
@@ -123,11 +121,4 @@ class ImageUrl(AnyUrl):
         >>> ImageUrl('https://example.com/a.png').display()  # doctest: +SKIP
         """
 
-        def make() -> Any:
-            from IPython.display import Image
-
-            if is_remote(self):
-                return Image(url=str(self))
-            return Image(data=bytes(self.load_bytes()))
-
-        display_in_notebook(make)
+        display_media_url(self, "Image")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, cast
 
-from docstack._internal.fetch import is_remote
 from docstack.typing.bytes.video_bytes import VideoBytes, VideoLoadResult
-from docstack.typing.tensor._modality import display_in_notebook
 from docstack.typing.url._extensions import VIDEO_EXTENSIONS
-from docstack.typing.url._loading import media_mimetype, naming_url
+from docstack.typing.url._loading import display_media_url, media_mimetype, naming_url
 from docstack.typing.url.any_url import AnyUrl
 
 __all__ = ["VideoUrl"]
@@ -88,15 +86,4 @@ class VideoUrl(AnyUrl):
         >>> VideoUrl('https://example.com/a.mp4').display()  # doctest: +SKIP
         """
 
-        def make() -> Any:
-            from IPython.display import Video
-
-            if is_remote(self):
-                return Video(url=str(self))
-            return Video(
-                data=bytes(self.load_bytes()),
-                embed=True,
-                mimetype=media_mimetype(self, "video/mp4"),
-            )
-
-        display_in_notebook(make)
+        display_media_url(self, "Video", embed=True, mimetype=media_mimetype(self, "video/mp4"))
