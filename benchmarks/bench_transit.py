@@ -16,27 +16,14 @@ import io
 import json
 import os
 import platform
-import subprocess
-import time
-from pathlib import Path
 
 import numpy as np
+
+from _common import best_of, run_docarray
 
 N_DOCS = 100_000
 DIM = 128
 REPEATS = 3
-ROOT = Path(__file__).resolve().parent.parent
-DOCARRAY_PYTHON = ROOT / ".venv-docarray" / "bin" / "python"
-
-
-def best_of(fn, repeats: int = REPEATS) -> tuple[float, object]:
-    """The fastest of ``repeats`` runs, in seconds, and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, result
 
 
 def make_data(n: int, dim: int):
@@ -123,19 +110,6 @@ def bare_numpy(n: int) -> dict[str, float]:
     return out
 
 
-def run_docarray(n: int) -> dict[str, float] | None:
-    if not DOCARRAY_PYTHON.exists():
-        print("(DocArray environment missing: run `make .venv-docarray/bin/python`)")
-        return None
-    proc = subprocess.run(
-        [str(DOCARRAY_PYTHON), __file__, "--impl", "docarray", "--n", str(n), "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def _row(label: str, ours: float, theirs: float | None, goal: str = "") -> str:
     ratio = "n/a" if theirs is None else f"{theirs / ours:.1f}x"
     shown = "n/a" if theirs is None else f"{theirs:.3f}"
@@ -155,7 +129,7 @@ def main() -> None:
         return
 
     ours = run_impl("docstack", args.n)
-    theirs = run_docarray(args.n) or {}
+    theirs = run_docarray(__file__, ["--n", str(args.n)]) or {}
     bare = bare_numpy(args.n)
 
     print(
