@@ -125,11 +125,27 @@ def main() -> None:
         )
         found, scores = index.execute_query(hybrid)
         console.print(f"nearest digits that are not a {query.label}: labels {found.label}")
+        index.close()  # one open index per work_dir at a time
         reopened = HnswDocumentIndex[Digit](work_dir=str(work_dir))
         console.print(
             f"reopened from disk: {reopened.num_docs()} digits, "
             f"{len(reopened.filter({'label': 7}, limit=10_000))} labelled 7"
         )
+        reopened.close()
+
+        console.rule("Sending: bytes, files and Arrow")
+        data = all_digits.to_bytes(compress="lz4")
+        back = DocVec[Digit].from_bytes(data)
+        console.print(
+            f"to_bytes (lz4): {len(data) / 1e6:.2f} MB for {len(all_digits)} digits; "
+            f"from_bytes gives them back equal: {back == all_digits}"
+        )
+        path = Path(tmp) / "digits.docstack.zst"
+        all_digits.save_binary(path)
+        streamed = sum(1 for _ in DocList[Digit].load_binary(path, streaming=True))
+        console.print(f"save_binary -> {path.name}; streamed back {streamed} digits")
+        table = all_digits.to_arrow()
+        console.print(f"to_arrow: {table.num_rows} rows, columns {table.column_names}")
 
 
 if __name__ == "__main__":
