@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from docstack._internal.equality import values_equal
 from docstack._internal.fields import doc_fields, unwrap_optional
+from docstack._internal.gc_pause import paused_gc
 from docstack.base_doc._io_methods import DocIOMixin
 from docstack.errors import DocTypeError
 from docstack.typing.id import ID, new_id
@@ -231,8 +232,6 @@ def construct_docs(
     paused while the documents are made (they are all alive, so a collection in between
     only costs time). ``fields_set`` is copied for each document.
     """
-    import gc
-
     if cls.__private_attributes__ or cls.model_config.get("extra") == "allow" or not names:
         n = len(columns[0]) if columns else 0
         return [
@@ -242,9 +241,7 @@ def construct_docs(
     new, set_ = cls.__new__, _set
     out: list[Any] = []
     append = out.append
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         for row in zip(*columns):
             doc = new(cls)
             set_(doc, "__dict__", dict(zip(names, row)))
@@ -252,9 +249,6 @@ def construct_docs(
             set_(doc, "__pydantic_extra__", None)
             set_(doc, "__pydantic_private__", None)
             append(doc)
-    finally:
-        if enabled:
-            gc.enable()
     return out
 
 

@@ -64,11 +64,7 @@ True
 from __future__ import annotations
 
 import base64
-import gc
 import math
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
@@ -80,6 +76,7 @@ import pydantic_core
 from pydantic import ConfigDict, PydanticUserError, TypeAdapter, ValidationError
 
 from docstack._internal.fields import doc_fields, unwrap_optional
+from docstack._internal.gc_pause import paused_gc
 from docstack.errors import DeserializationError, SchemaMismatchError, SerializationError
 from docstack.typing.tensor._convert import to_numpy
 
@@ -97,35 +94,6 @@ _INF_NAN = {"nan": b"NaN", "inf": b"Infinity", "-inf": b"-Infinity"}
 
 # -- the garbage collector --------------------------------------------------------------------
 #
-# Parsing or writing 100k documents allocates hundreds of thousands of lists, dicts and
-# documents, and every 700 allocations start a collection; as the heap grows, full
-# collections scan everything, which took about half of the time of reading 100k documents.
-# None of these objects form reference cycles, so the cyclic collector is paused (for the
-# whole process, as the gc module allows) while a payload is read or written; cycles made
-# meanwhile are collected once it runs again.
-
-_gc_lock = threading.Lock()
-_gc_depth = 0
-_gc_reenable = False
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    global _gc_depth, _gc_reenable
-    with _gc_lock:
-        if _gc_depth == 0:
-            _gc_reenable = gc.isenabled()
-            gc.disable()
-        _gc_depth += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_depth -= 1
-            if _gc_depth == 0 and _gc_reenable:
-                gc.enable()
-
-
 # -- writing: what to do with each field -------------------------------------------------------
 
 
@@ -506,7 +474,7 @@ def doc_json_bytes(doc: Any) -> bytes:
     b'{"id":"1","text":"hi","'
     """
     cls = _base_class(type(doc))
-    with _gc_paused():
+    with paused_gc():
         try:
             return orjson.dumps(_docs_rows(cls, [doc])[0], option=_DUMP_OPTIONS)
         except _FAST_PATH_ERRORS:
@@ -557,7 +525,7 @@ def array_json_bytes(docs: Any) -> bytes:
     storage = getattr(docs, "_storage", None)
     doc_type = getattr(type(docs), "doc_type", None)
     typed = doc_type is not None and doc_type is not _any_doc()
-    with _gc_paused():
+    with paused_gc():
         try:
             if storage is not None:  # a DocVec: column by column
                 rows = _storage_rows(doc_type, storage)  # type: ignore[arg-type]
@@ -709,7 +677,7 @@ def doc_from_json(cls: type, data: str | bytes | bytearray) -> Any:
     """
     data = _check_input(data, cls.__name__)
     try:
-        with _gc_paused():
+        with paused_gc():
             return cls.__pydantic_validator__.validate_json(data)
     except ValidationError as exc:
         raise _translate(exc, cls.__name__, is_array=False) from exc
@@ -750,7 +718,7 @@ def array_from_json(
     data = _check_input(data, cls.__name__)
     doc_type = cls.doc_type
     try:
-        with _gc_paused():
+        with paused_gc():
             docs = _list_adapter(doc_type).validate_json(data)
             if getattr(cls, "_docstack_columnar", False):
                 return cls(docs, tensor_type=tensor_type)

@@ -20,9 +20,7 @@ raises :class:`~docstack.errors.SchemaMismatchError` naming the column and the r
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
@@ -33,7 +31,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from docstack._internal.fields import FieldKind, doc_fields, unwrap_optional
 from docstack.base_doc import AnyDoc, BaseDocWithoutId
-from docstack.base_doc.doc import construct_doc
+from docstack.base_doc.doc import construct_doc, construct_docs
 from docstack.errors import DeserializationError, SchemaMismatchError
 from docstack.typing.tensor._base import concrete_tensor_class
 from docstack.typing.tensor._convert import (
@@ -69,7 +67,6 @@ __all__ = [
     "to_framework",
     "tensor_type_of",
     "FRAMEWORKS",
-    "gc_paused",
 ]
 
 #: the tensor frameworks a column may record
@@ -91,22 +88,6 @@ def _row_label(i: int) -> str:
 
 
 # -- small helpers ------------------------------------------------------------------------
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many objects are created at once.
-
-    Creating 100k documents otherwise triggers collections that scan every new object
-    again and again (they hold no cycles to collect), which costs as much as creating them.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def is_columnar(cls: type) -> bool:
@@ -755,8 +736,7 @@ def build_docs(
             _validate_doc(doc_type, dict(zip(names, row)), label(i), path, sep)
             for i, row in enumerate(rows)
         ]
-    with gc_paused():
-        return [construct_doc(doc_type, dict(zip(names, row)), set(names)) for row in rows]
+    return construct_docs(doc_type, names, list(values.values()), set(names))
 
 
 def _build_storage(
