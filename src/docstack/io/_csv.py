@@ -53,6 +53,7 @@ from docstack.io._rows import (
     ValueData,
     VecSource,
     build_array,
+    column_tree,
     infer_kinds,
     infer_tensor_type,
     is_columnar,
@@ -369,41 +370,6 @@ def _write(f: Any, header: list[str], columns: dict[str, list[str]], dialect: An
 # -- reading -------------------------------------------------------------------------------
 
 
-def _resolve(doc_type: type, header: list[str]) -> dict[str, Any]:
-    """The header as a tree over the fields: ``{'image': {'url': 3}}`` (column indices)."""
-    tree: dict[str, Any] = {}
-    unknown = []
-    for index, column in enumerate(header):
-        parts = column.split(SEPARATOR)
-        cls, node = doc_type, tree
-        for depth, part in enumerate(parts):
-            kind = doc_fields(cls).get(part)
-            last = depth == len(parts) - 1
-            if kind is None or (
-                not last and (kind.kind != "doc" or kind.doc_cls in (None, AnyDoc))
-            ):
-                unknown.append(column)
-                break
-            if last:
-                if part in node:
-                    raise SchemaMismatchError(f"the header names field {column!r} twice")
-                node[part] = index
-            else:
-                child = node.setdefault(part, {})
-                if not isinstance(child, dict):
-                    raise SchemaMismatchError(
-                        f"the header has both {column!r} and a column for the whole field {part!r}"
-                    )
-                cls, node = kind.doc_cls, child
-    if unknown:
-        names = ", ".join(repr(c) for c in unknown)
-        raise SchemaMismatchError(
-            f"the CSV header names column(s) {names} that are no field of {doc_type.__name__} "
-            f"(fields: {', '.join(doc_fields(doc_type))}; nested fields as outer{SEPARATOR}inner)"
-        )
-    return tree
-
-
 def _decode_cells(
     cells: list[str],
     doc_type: type,
@@ -636,7 +602,7 @@ def array_from_csv(
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DeserializationError(f"cannot read the CSV: {exc}") from exc
     n = len(rows)
-    tree = _resolve(doc_type, header)
+    tree = column_tree(doc_type, header, range(len(header)), SEPARATOR)
     cells = [list(col) for col in zip(*rows)] if rows else [[] for _ in header]
     columns = _columns(cells, doc_type, tree, None, n, "")
     if is_columnar(cls) and tensor_type is None:

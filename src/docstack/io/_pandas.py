@@ -38,6 +38,7 @@ from docstack.io._rows import (
     ValueData,
     VecSource,
     build_array,
+    column_tree,
     infer_tensor_type,
     is_columnar,
     source_of,
@@ -178,48 +179,6 @@ class _Frame:
         return self.cache[column]
 
 
-def _resolve(doc_type: type, columns: list[Any]) -> dict[str, Any]:
-    """The columns as a tree over the fields: ``{'image': {'url': 'image__url'}}``."""
-    tree: dict[str, Any] = {}
-    unknown = []
-    for column in columns:
-        if not isinstance(column, str):
-            unknown.append(column)
-            continue
-        parts = column.split(SEPARATOR)
-        cls, node = doc_type, tree
-        for depth, part in enumerate(parts):
-            kinds = doc_fields(cls)
-            kind = kinds.get(part)
-            last = depth == len(parts) - 1
-            if kind is None or (
-                not last and (kind.kind != "doc" or kind.doc_cls in (None, AnyDoc))
-            ):
-                unknown.append(column)
-                break
-            if last:
-                if part in node:
-                    raise SchemaMismatchError(
-                        f"column {column!r} and the columns of its fields "
-                        f"({column}{SEPARATOR}...) both fill field {part!r}"
-                    )
-                node[part] = column
-            else:
-                child = node.setdefault(part, {})
-                if not isinstance(child, dict):
-                    raise SchemaMismatchError(
-                        f"column {column!r} and column {child!r} both fill field {part!r}"
-                    )
-                cls, node = kind.doc_cls, child
-    if unknown:
-        names = ", ".join(repr(c) for c in unknown)
-        raise SchemaMismatchError(
-            f"column(s) {names} name no field of {doc_type.__name__} (fields: "
-            f"{', '.join(doc_fields(doc_type))}; nested fields as outer{SEPARATOR}inner)"
-        )
-    return tree
-
-
 def _missing_mask(frame: _Frame, doc_type: type, node: dict[str, Any], n: int) -> np.ndarray:
     """Rows where every column under ``node`` is missing."""
     out = np.ones(n, dtype=bool)
@@ -330,7 +289,8 @@ def array_from_dataframe(cls: type, df: Any, tensor_type: Optional[type] = None)
             str(c): ValueData(frame.values(c, kinds[str(c)])) for c in df.columns
         }
         return build_array(cls, n, columns, None, label, SEPARATOR, kinds)
-    tree = _resolve(doc_type, list(df.columns))
+    columns = list(df.columns)
+    tree = column_tree(doc_type, columns, columns, SEPARATOR)
     columns = _columns(frame, doc_type, tree, None, n)
     if is_columnar(cls) and tensor_type is None:
         tensor_type = infer_tensor_type(doc_fields(doc_type), columns)

@@ -67,6 +67,7 @@ __all__ = [
     "to_framework",
     "tensor_type_of",
     "FRAMEWORKS",
+    "column_tree",
 ]
 
 #: the tensor frameworks a column may record
@@ -1004,3 +1005,68 @@ def array_from_list(cls: type, rows: Iterable[Any], tensor_type: Optional[type] 
             tensor_type = infer_tensor_type(kinds, columns)
         return cls(docs, tensor_type=tensor_type)
     return cls(docs, validate_input_docs=False)
+
+
+def column_tree(
+    doc_type: type, columns: Sequence[Any], leaves: Sequence[Any], sep: str = "__"
+) -> dict[str, Any]:
+    """Flat column names as a tree over the fields: a column ``image__url`` fills the field
+    ``url`` of the nested document ``image`` (``{'image': {'url': leaf}}``), where ``leaves``
+    holds what to keep for each column (its name, its position).
+
+    Raises
+    ------
+    SchemaMismatchError
+        A column names no field, or two columns fill the same field.
+
+    Example
+    -------
+    >>> from docstack.documents import ImageDoc
+    >>> from docstack import BaseDoc
+    >>> class Page(BaseDoc):
+    ...     image: ImageDoc
+    >>> column_tree(Page, ['id', 'image__url'], [0, 1])
+    {'id': 0, 'image': {'url': 1}}
+    """
+    tree: dict[str, Any] = {}
+    unknown = []
+    for column, leaf in zip(columns, leaves):
+        if not isinstance(column, str):
+            unknown.append(column)
+            continue
+        parts = column.split(sep)
+        cls, node = doc_type, tree
+        for depth, part in enumerate(parts):
+            kind = doc_fields(cls).get(part)
+            last = depth == len(parts) - 1
+            if kind is None or (
+                not last and (kind.kind != "doc" or kind.doc_cls in (None, AnyDoc))
+            ):
+                unknown.append(column)
+                break
+            if last:
+                if part in node:
+                    raise SchemaMismatchError(
+                        f"column {column!r} fills field {part!r}, which another column "
+                        f"({column} again, or {column}{sep}...) fills too"
+                    )
+                node[part] = leaf
+            else:
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    raise SchemaMismatchError(
+                        f"column {column!r} and a column for the whole field {part!r} both "
+                        f"fill field {part!r}"
+                    )
+                cls, node = kind.doc_cls, child
+    if unknown:
+        names = ", ".join(repr(c) for c in unknown)
+        raise SchemaMismatchError(
+            f"column(s) {names} name no field of {doc_type.__name__} (fields: "
+            f"{', '.join(doc_fields(doc_type))}; nested fields as outer{sep}inner)"
+        )
+    return tree
+
+
+# doctest compiles examples with the __future__ flags of the module namespace
+del annotations
