@@ -2,6 +2,7 @@
 every kind of field for ``DocList`` and ``DocVec``, the table layout, zero-copy tensor
 columns, tables written elsewhere, and every kind of bad input."""
 
+import json
 import math
 from typing import Any, Optional
 
@@ -695,6 +696,39 @@ def test_corrupt_docstack_metadata_raises_deserialization_error():
     bad = table.replace_schema_metadata({b"docstack": b"{not json"})
     with pytest.raises(DeserializationError, match="metadata"):
         DocList[Foreign].from_arrow(bad)
+
+
+class _Vec(BaseDoc):
+    v: NdArray[2]
+
+
+@pytest.mark.parametrize("dtype", ["O", "floac32", "f8,i4", "(2,)f4", "M8[s]", 7])
+def test_a_dtype_in_the_metadata_must_be_numeric(dtype):
+    """A damaged or forged field note cannot make an object array or crash the reader."""
+    table = DocList[_Vec]([_Vec(v=[1, 2])]).to_arrow()
+    field = table.schema.field("v")
+    meta = json.loads(field.metadata[b"docstack"])
+    meta["dtype"] = dtype
+    forged = table.cast(
+        table.schema.set(
+            table.schema.get_field_index("v"),
+            field.with_metadata({b"docstack": json.dumps(meta).encode()}),
+        )
+    )
+    with pytest.raises(DeserializationError, match="invalid dtype"):
+        DocList[_Vec].from_arrow(forged)
+
+
+def test_a_column_name_that_is_no_text_is_a_deserialization_error(tmp_path):
+    path = tmp_path / "docs.parquet"
+    # without the stored Arrow schema, the footer holds the only copy of the column name
+    pq.write_table(pa.table({"v": [1.0]}), path, store_schema=False)
+    data = bytearray(path.read_bytes())
+    at = data.rindex(b"v")
+    data[at] = 0x83  # no longer UTF-8
+    path.write_bytes(bytes(data))
+    with pytest.raises(DeserializationError):
+        DocList[_Vec].from_parquet(path)
 
 
 def test_value_that_cannot_be_written_raises_serialization_error():

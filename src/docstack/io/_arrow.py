@@ -50,6 +50,7 @@ from docstack._internal.fields import FieldKind, doc_fields, unwrap_optional
 from docstack._internal.optional import import_optional
 from docstack.base_doc import AnyDoc
 from docstack.errors import DeserializationError, SchemaMismatchError, SerializationError
+from docstack.io._dtypes import payload_dtype
 from docstack.io._rows import (
     Column,
     DocListData,
@@ -550,7 +551,7 @@ def _struct_rows(arr: Any, meta: dict[str, Any], where: str) -> list[Any]:
             if present is not None and not present[i]:
                 continue
             try:
-                value = np.frombuffer(blobs[i], dtype=np.dtype(dtypes[i]))
+                value = np.frombuffer(blobs[i], dtype=payload_dtype(dtypes[i], f"column {where!r}"))
                 out[i] = value.reshape(tuple(int(d) for d in shapes[i]))
             except (TypeError, ValueError) as exc:
                 raise DeserializationError(f"column {where!r}, row {i}: {exc}") from exc
@@ -559,8 +560,10 @@ def _struct_rows(arr: Any, meta: dict[str, Any], where: str) -> list[Any]:
     lengths = _pa_lengths(data)
     flat = _leaf_numpy(data.flatten(), where, 0, None)
     dtype = meta.get("dtype")
-    if dtype is not None and flat.dtype != np.dtype(dtype):
-        flat = flat.astype(np.dtype(dtype))
+    if dtype is not None:
+        dtype = payload_dtype(dtype, f"column {where!r}")
+        if flat.dtype != dtype:
+            flat = flat.astype(dtype)
     for i, part in enumerate(_split(flat, lengths)):
         if present is not None and not present[i]:
             continue
@@ -604,8 +607,10 @@ def _read_tensor(arr: Any, meta: dict[str, Any], where: str) -> TensorData:
     else:
         raise SchemaMismatchError(f"column {where!r}: type {t} cannot hold tensors")
     dtype = meta.get("dtype")
-    if td.stacked is not None and dtype is not None and td.stacked.dtype != np.dtype(dtype):
-        td.stacked = td.stacked.astype(np.dtype(dtype))
+    if td.stacked is not None and dtype is not None:
+        dtype = payload_dtype(dtype, f"column {where!r}")
+        if td.stacked.dtype != dtype:
+            td.stacked = td.stacked.astype(dtype)
     td.frameworks = frameworks
     return td
 
@@ -780,7 +785,10 @@ def array_from_arrow(cls: type, table: Any, tensor_type: Optional[type] = None) 
     if is_columnar(cls) and tensor_type is None:
         tensor_type = tensor_type_of(table_meta.get("tensor_type"))
     doc_type = cls.doc_type
-    fields = {f.name: f for f in schema}
+    try:
+        fields = {f.name: f for f in schema}
+    except UnicodeDecodeError as exc:  # a damaged file's schema
+        raise DeserializationError(f"a column name is not UTF-8 text: {exc}") from exc
     kinds = _kinds_of_fields(schema) if doc_type is AnyDoc else doc_fields(doc_type)
     children = {name: _column_array(pa, table.column(name)) for name in kinds if name in fields}
     columns = _read_columns(doc_type, children, fields, "", kinds)

@@ -44,6 +44,7 @@ from docstack.base_doc import AnyDoc
 from docstack.base_doc.doc import construct_doc, construct_docs
 from docstack.errors import DeserializationError, SchemaMismatchError, SerializationError
 from docstack.io._compression import COMPRESSIONS, compress, decompress
+from docstack.io._dtypes import payload_dtype
 from docstack.typing.id import ID
 from docstack.typing.tensor._base import concrete_tensor_class
 from docstack.typing.tensor._convert import framework_of, to_numpy
@@ -622,12 +623,10 @@ class _Block:
 
 
 def _read_dtype(value: Any, what: str) -> np.dtype:
+    # this format writes little-endian or single-byte dtype strings only
     if not isinstance(value, str) or not _DTYPE_RE.match(value):
         raise DeserializationError(f"{what} has an invalid dtype {value!r}")
-    try:
-        return np.dtype(value)
-    except TypeError as exc:
-        raise DeserializationError(f"{what} has an invalid dtype {value!r}") from exc
+    return payload_dtype(value, what)
 
 
 def _read_shape(value: Any, what: str) -> tuple[int, ...]:

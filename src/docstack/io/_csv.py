@@ -45,6 +45,7 @@ import orjson
 from docstack._internal.fields import FieldKind, doc_fields, unwrap_optional
 from docstack.base_doc import AnyDoc, BaseDocWithoutId
 from docstack.errors import DeserializationError, DocTypeError, SchemaMismatchError
+from docstack.io._dtypes import payload_dtype
 from docstack.io._rows import (
     Column,
     ListSource,
@@ -169,7 +170,8 @@ def _decode_tensor_obj(obj: Any) -> Any:
     if isinstance(obj, dict):
         if "data" not in obj:
             raise ValueError("a tensor object needs a 'data' key")
-        dtype = np.dtype(obj["dtype"]) if obj.get("dtype") is not None else None
+        dtype = obj.get("dtype")
+        dtype = None if dtype is None else payload_dtype(dtype, "a tensor cell")
         arr = np.asarray(obj["data"], dtype=dtype)
         if obj.get("shape") is not None:
             arr = arr.reshape(tuple(int(d) for d in obj["shape"]))
