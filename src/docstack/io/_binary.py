@@ -45,6 +45,7 @@ from docstack.base_doc.doc import construct_doc, construct_docs
 from docstack.errors import DeserializationError, SchemaMismatchError, SerializationError
 from docstack.io._compression import COMPRESSIONS, compress, decompress
 from docstack.io._dtypes import payload_dtype
+from docstack.io._rows import FRAMEWORKS
 from docstack.typing.id import ID
 from docstack.typing.tensor._base import concrete_tensor_class
 from docstack.typing.tensor._convert import framework_of, to_numpy
@@ -52,6 +53,8 @@ from docstack.typing.tensor._shape import check_shape
 
 __all__ = [
     "MAGIC",
+    "FRAME",
+    "BufferReader",
     "Frame",
     "encode",
     "decode",
@@ -67,7 +70,7 @@ VERSION = 1
 KIND_DOC, KIND_DOCLIST, KIND_DOCVEC = 0, 1, 2
 _COMPRESSION_CODES = {None: 0, **{name: i + 1 for i, name in enumerate(COMPRESSIONS)}}
 _CODE_COMPRESSIONS = {code: name for name, code in _COMPRESSION_CODES.items()}
-_FRAME = struct.Struct("<4sBBBBI")
+FRAME = struct.Struct("<4sBBBBI")  # magic, version, compression, kind, flags, header size
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
 END_MARK = _U64.pack(0)
@@ -76,7 +79,6 @@ END_MARK = _U64.pack(0)
 _T_NONE, _T_DENSE, _T_RAGGED = 0, 1, 2
 # numeric and bool dtypes only, little-endian or single-byte: never objects or records
 _DTYPE_RE = re.compile(r"^[<|][biufc][1-9][0-9]?$")
-_FRAMEWORKS = ("numpy", "torch", "jax", "tensorflow")
 
 
 # -- the schema ------------------------------------------------------------------------------
@@ -432,9 +434,7 @@ class _StorageColumns(_Columns):
         where, col = self.storage.column(name)
         if where == "tensor":
             raise AssertionError("tensor columns are read with tensor()")
-        if where == "doc":
-            return list(col)
-        return list(col)
+        return list(col)  # views of a nested DocVec, or the list column
 
     def tensor(self, name: str) -> _TensorValues:
         where, col = self.storage.column(name)
@@ -458,7 +458,7 @@ class _StorageColumns(_Columns):
 def encode_header(doc_cls: type, kind: int, compression: Optional[str]) -> bytes:
     """The frame and header of a payload of ``doc_cls`` documents."""
     header = orjson.dumps({"schema": describe(doc_cls)})
-    return _FRAME.pack(MAGIC, VERSION, _COMPRESSION_CODES[compression], kind, 0, len(header)) + (
+    return FRAME.pack(MAGIC, VERSION, _COMPRESSION_CODES[compression], kind, 0, len(header)) + (
         header
     )
 
@@ -557,6 +557,26 @@ class _In:
             raise DeserializationError(f"the payload is corrupt: {what} is not JSON") from exc
 
 
+class BufferReader:
+    """``read(n)`` over an in-memory payload, as over a file; chunks are views, not copies."""
+
+    __slots__ = ("view", "pos")
+
+    def __init__(self, data: Any, pos: int = 0) -> None:
+        self.view = memoryview(data).cast("B")
+        self.pos = pos
+
+    def read(self, n: int) -> memoryview:
+        """The next ``n`` bytes (fewer at the end)."""
+        chunk = self.view[self.pos : self.pos + n]
+        self.pos += len(chunk)
+        return chunk
+
+    def left(self) -> int:
+        """How many bytes are not read yet."""
+        return len(self.view) - self.pos
+
+
 @dataclass
 class Frame:
     """What the first bytes of a payload say."""
@@ -576,8 +596,8 @@ def read_frame(data: Any) -> Frame:
         ``data`` does not start with a docstack frame, or the frame is corrupt.
     """
     r = _In(data)
-    head = r.take(_FRAME.size, "the frame")
-    magic, version, code, kind, _flags, header_len = _FRAME.unpack(head)
+    head = r.take(FRAME.size, "the frame")
+    magic, version, code, kind, _flags, header_len = FRAME.unpack(head)
     if magic != MAGIC:
         raise DeserializationError("not a docstack payload (no DSTK mark)")
     if version != VERSION:
@@ -638,7 +658,7 @@ def _read_shape(value: Any, what: str) -> tuple[int, ...]:
 
 
 def _read_framework(value: Any, what: str) -> Optional[str]:
-    if value is None or value in _FRAMEWORKS:
+    if value is None or value in FRAMEWORKS:
         return value
     raise DeserializationError(f"{what} names an unknown framework {value!r}")
 
@@ -1071,16 +1091,8 @@ def decode(data: Any, doc_cls: type, compression: Optional[str] = None) -> tuple
     frame = read_frame(data)
     compression = check_compression_matches(frame, compression)
     plan = make_plan(doc_cls, frame)
-    view = memoryview(data).cast("B") if not isinstance(data, bytes) else memoryview(data)
-    pos = frame.size
-
-    def read(n: int) -> Any:
-        nonlocal pos
-        chunk = view[pos : pos + n]
-        pos += len(chunk)
-        return chunk
-
-    blocks = list(iter_blocks(read, frame, plan, compression))
-    if pos != len(view):
+    reader = BufferReader(data, frame.size)
+    blocks = list(iter_blocks(reader.read, frame, plan, compression))
+    if reader.left():
         raise DeserializationError("the payload has trailing bytes after its end mark")
     return frame, blocks

@@ -184,19 +184,6 @@ def iter_records(read: Callable[[int], Any]) -> Iterator[Any]:
         yield body
 
 
-def _reader(data: Any) -> Callable[[int], Any]:
-    view = memoryview(data).cast("B")
-    pos = 0
-
-    def read(n: int) -> Any:
-        nonlocal pos
-        chunk = view[pos : pos + n]
-        pos += len(chunk)
-        return chunk
-
-    return read
-
-
 # -- pickle ---------------------------------------------------------------------------------
 
 
@@ -382,7 +369,7 @@ def array_from_bytes(
     head = bytes(raw[:6]) if protocol == "protobuf" else b""  # b"": never a pickle
     with pickle_named_on_failure(head):
         with progress_bar(show_progress, None, "deserializing") as step:
-            for payload in iter_records(_reader(raw)):
+            for payload in iter_records(_binary.BufferReader(raw).read):
                 docs.append(decode_one(payload))
                 step(1)
     return make_array(cls, docs, tensor_type)

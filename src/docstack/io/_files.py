@@ -291,7 +291,7 @@ def _docstack_blocks(
         step(len(data))
         return data
 
-    head = read(_binary._FRAME.size)
+    head = read(_binary.FRAME.size)
     if head[:4] != _binary.MAGIC:
         raise not_docstack_error(head, compress)
     header_len = int.from_bytes(head[-4:], "little")
