@@ -37,6 +37,9 @@ __all__ = [
     "not_docstack_error",
     "refuse_pickle",
     "pickle_named_on_failure",
+    "record_encoder",
+    "iter_record_docs",
+    "prefixed",
     "unpickle",
     "check_loaded_doc",
     "make_array",
@@ -184,6 +187,59 @@ def iter_records(read: Callable[[int], Any]) -> Iterator[Any]:
         yield body
 
 
+def record_encoder(protocol: str) -> Callable[[Any], bytes]:
+    """How the per-document protocol (``'protobuf'`` or ``'pickle'``) writes one document."""
+    if protocol == "protobuf":
+        from docstack.io._protobuf import doc_to_protobuf_bytes
+
+        return doc_to_protobuf_bytes
+
+    def encode_one(doc: Any) -> bytes:
+        return pickle.dumps(plain_doc(doc), protocol=_PICKLE_PROTOCOL)
+
+    return encode_one
+
+
+def iter_record_docs(
+    read: Callable[[int], Any],
+    protocol: str,
+    doc_cls: type,
+    step: Callable[[int], None] = lambda size: None,
+) -> Iterator[Any]:
+    """The documents of a record stream of the per-document protocol ``protocol``, read with
+    ``read(n)``; ``step`` gets the size of each record read.
+
+    A pickle stream read as protobuf fails to parse; then the error says it is a pickle.
+    """
+    if protocol == "protobuf":
+        from docstack.io._protobuf import doc_from_protobuf_bytes
+
+        head = bytes(read(6))
+        read = prefixed(head, read)
+        with pickle_named_on_failure(head):
+            for payload in iter_records(read):
+                step(len(payload) + 4)
+                yield doc_from_protobuf_bytes(doc_cls, payload)
+        return
+    for i, payload in enumerate(iter_records(read)):
+        step(len(payload) + 4)
+        yield check_loaded_doc(unpickle(payload, "a document"), doc_cls, i)
+
+
+def prefixed(head: bytes, read: Callable[[int], Any]) -> Callable[[int], bytes]:
+    """``read`` with ``head`` (bytes already read) put back in front."""
+    pending = head
+
+    def read_again(n: int) -> bytes:
+        nonlocal pending
+        if not pending:
+            return bytes(read(n))
+        out, pending = pending[:n], pending[n:]
+        return out + bytes(read(n - len(out))) if len(out) < n else out
+
+    return read_again
+
+
 # -- pickle ---------------------------------------------------------------------------------
 
 
@@ -297,14 +353,7 @@ def array_to_bytes(
             out = pickle.dumps(docs, protocol=_PICKLE_PROTOCOL)
             step(n)
             return _compress(out, name)
-        if protocol == "protobuf":
-            from docstack.io._protobuf import doc_to_protobuf_bytes
-
-            encode_one: Callable[[Any], bytes] = doc_to_protobuf_bytes
-        else:
-
-            def encode_one(doc: Any) -> bytes:
-                return pickle.dumps(plain_doc(doc), protocol=_PICKLE_PROTOCOL)
+        encode_one = record_encoder(protocol)
 
         def each() -> Iterator[bytes]:
             for doc in docs:
@@ -354,24 +403,9 @@ def array_from_bytes(
             raise DocTypeError(f"the payload holds a {type(loaded).__name__}, not documents")
         docs = [check_loaded_doc(d, doc_cls, i) for i, d in enumerate(loaded)]
         return make_array(cls, docs, tensor_type)
-    if protocol == "protobuf":
-        from docstack.io._protobuf import doc_from_protobuf_bytes
-
-        def decode_one(payload: Any) -> Any:
-            return doc_from_protobuf_bytes(doc_cls, payload)
-
-    else:
-
-        def decode_one(payload: Any) -> Any:
-            return check_loaded_doc(unpickle(payload, "a document"), doc_cls)
-
-    docs = []
-    head = bytes(raw[:6]) if protocol == "protobuf" else b""  # b"": never a pickle
-    with pickle_named_on_failure(head):
-        with progress_bar(show_progress, None, "deserializing") as step:
-            for payload in iter_records(_binary.BufferReader(raw).read):
-                docs.append(decode_one(payload))
-                step(1)
+    with progress_bar(show_progress, len(raw), "deserializing") as step:
+        read = _binary.BufferReader(raw).read
+        docs = list(iter_record_docs(read, protocol, doc_cls, step))
     return make_array(cls, docs, tensor_type)
 
 

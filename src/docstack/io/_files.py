@@ -30,15 +30,12 @@ from docstack.io import _binary
 from docstack.io._bytes import (
     array_from_bytes,
     array_to_bytes,
-    check_loaded_doc,
     end_of_records,
-    iter_records,
+    iter_record_docs,
     make_array,
     not_docstack_error,
-    pickle_named_on_failure,
-    plain_doc,
     progress_bar,
-    unpickle,
+    record_encoder,
 )
 from docstack.io._compression import SUFFIXES, check_compression
 from docstack.io._protocols import PROTOCOLS, check_protocol
@@ -224,16 +221,7 @@ def save_binary(
         if protocol in ("protobuf-array", "pickle-array"):
             f.write(array_to_bytes(docs, protocol, compress=compress, show_progress=show_progress))
             return
-        if protocol == "protobuf":
-            from docstack.io._protobuf import doc_to_protobuf_bytes
-
-            encode_one: Callable[[Any], bytes] = doc_to_protobuf_bytes
-        else:
-            import pickle
-
-            def encode_one(doc: Any) -> bytes:
-                return pickle.dumps(plain_doc(doc), protocol=5)
-
+        encode_one = record_encoder(protocol)
         out = _writer(f, compress)
         with progress_bar(show_progress, n, "saving") as step:
             for doc in docs:
@@ -302,20 +290,6 @@ def _docstack_blocks(
     yield from _binary.iter_blocks(read, frame, plan, compression)
 
 
-def _prefixed(head: bytes, read: Callable[[int], bytes]) -> Callable[[int], bytes]:
-    """``read`` with ``head`` (bytes already read) put back in front."""
-    pending = head
-
-    def read_again(n: int) -> bytes:
-        nonlocal pending
-        if not pending:
-            return read(n)
-        out, pending = pending[:n], pending[n:]
-        return out + read(n - len(out)) if len(out) < n else out
-
-    return read_again
-
-
 def _iter_docs(
     cls: type,
     file: Any,
@@ -335,22 +309,8 @@ def _iter_docs(
             step(len(data))
             yield from array_from_bytes(cls, data, protocol, compress, False, tensor_type)
             return
-        stream = _reader(f, compress)
-        read = _safe_read(stream, compress)
-        if protocol == "protobuf":
-            from docstack.io._protobuf import doc_from_protobuf_bytes
-
-            head = read(6)
-            read = _prefixed(head, read)
-            # a pickle file read as protobuf: when parsing fails, say it is a pickle
-            with pickle_named_on_failure(head):
-                for payload in iter_records(read):
-                    step(len(payload) + 4)
-                    yield doc_from_protobuf_bytes(doc_cls, payload)
-        else:
-            for i, payload in enumerate(iter_records(read)):
-                step(len(payload) + 4)
-                yield check_loaded_doc(unpickle(payload, "a document"), doc_cls, i)
+        read = _safe_read(_reader(f, compress), compress)
+        yield from iter_record_docs(read, protocol, doc_cls, step)
 
 
 def _load_doc_vec(
