@@ -78,6 +78,7 @@ from pydantic import ConfigDict, PydanticUserError, TypeAdapter, ValidationError
 from docstack._internal.fields import doc_fields, unwrap_optional
 from docstack._internal.gc_pause import paused_gc
 from docstack.errors import DeserializationError, SchemaMismatchError, SerializationError
+from docstack.io import _json_columns
 from docstack.typing.tensor._convert import to_numpy
 
 __all__ = [
@@ -717,6 +718,13 @@ def array_from_json(
     """
     data = _check_input(data, cls.__name__)
     doc_type = cls.doc_type
+    with paused_gc():
+        # the column-wise reader, where it gives what pydantic gives (None otherwise)
+        block = _json_columns.read_block(doc_type, data)
+        if block is not None:
+            out = _json_columns.build(cls, block, tensor_type)
+            if out is not None:
+                return out
     try:
         with paused_gc():
             docs = _list_adapter(doc_type).validate_json(data)
