@@ -1126,3 +1126,44 @@ def test_a_rolled_back_write_never_reaches_the_row_cache(tmp_path):
     found, _ = index.find(vectors[1], search_field="emb", limit=1)
     assert found[0].note == "0000000001"
     index.close()
+
+
+class Mixed(BaseDoc):
+    blob: Optional[bytes] = None
+    label: str = ""
+    emb: Optional[NdArray[4]] = None
+
+
+@pytest.mark.parametrize("budget", [256 << 20, 0])
+def test_row_cache_keeps_bytes_missing_and_float64_vectors(tmp_path, budget):
+    """Results gathered column-wise from the cache equal those read from SQLite: bytes values
+    stay whole, a document without a vector comes back with None, a float64 vector keeps
+    its dtype, and seqs beyond the cache's first capacity (1024) are found."""
+    index = HnswDocumentIndex[Mixed](work_dir=str(tmp_path / "idx"), row_cache_bytes=budget)
+    rng = np.random.default_rng(3)
+    docs = [
+        Mixed(
+            id=f"m{j}",
+            blob=bytes([j % 256]) * 3,
+            label=f"l{j}",
+            emb=rng.random(4).astype(np.float32),
+        )
+        for j in range(1500)
+    ]
+    docs[7] = Mixed(id="m7", blob=None, label="no vector")
+    docs[8] = Mixed(id="m8", blob=b"", label="float64", emb=np.array([1.0, 2.0, 3.0, 4.5]))
+    index.index(docs)
+    del index["m1200"]
+    got = index[["m7", "m8", "m1499", "m3"]]
+    assert [d.id for d in got] == ["m7", "m8", "m1499", "m3"]
+    assert got[0].emb is None and got[0].blob is None and got[0].label == "no vector"
+    assert got[1].blob == b"" and got[1].emb.dtype == np.float64
+    assert got[2].blob == bytes([1499 % 256]) * 3
+    assert np.array_equal(got[2].emb, docs[1499].emb)
+    with pytest.raises(KeyError, match="m1200"):
+        index["m1200"]
+    found, _ = index.find(docs[1300].emb, search_field="emb", limit=3)
+    assert found[0].id == "m1300" and found[0].blob == docs[1300].blob
+    found, _ = index.find(docs[8].emb, search_field="emb", limit=1)
+    assert found[0].id == "m8" and found[0].emb.dtype == np.float64
+    index.close()

@@ -472,7 +472,7 @@ class DocumentIndex(Generic[TSchema]):
                 found = by_parent.get(doc.id)
                 if found:
                     doc.__dict__[name] = DocList[sub_type](found)
-        return DocList[self._doc_type](docs)
+        return DocList[self._doc_type](docs, validate_input_docs=False)
 
     def _docs_for_keys(self, keys: np.ndarray) -> DocList:
         ids, values = self._b_rows(keys)
@@ -651,7 +651,11 @@ class DocumentIndex(Generic[TSchema]):
             hits = self._b_vector_search(column, vectors, limit + offset, node)
             higher = column.space != "l2"
             out = []
-            all_keys = [self._trim(k, s, offset, score_threshold, higher) for k, s in hits]
+            if offset == 0 and score_threshold is None:
+                asarray, i64, f64 = np.asarray, np.int64, np.float64  # nothing to cut
+                all_keys = [(asarray(k, i64), asarray(s, f64)) for k, s in hits]
+            else:
+                all_keys = [self._trim(k, s, offset, score_threshold, higher) for k, s in hits]
             flat = np.concatenate([k for k, _ in all_keys]) if all_keys else np.zeros(0, np.int64)
             docs = self._docs_for_keys(flat) if len(flat) else DocList[self._doc_type]()
             start = 0

@@ -580,6 +580,8 @@ def _restore_column(col: Column, stored: Sequence[Any], n: int) -> list[Any]:
             and getattr(cls, "_docstack_framework", "") == "numpy"
         )
         if plain:
+            if isinstance(stored, np.ndarray):
+                return list(stored)  # a gathered 2-D copy: each row a view of it
             present = [v for v in stored if v is not None]
             if present and len(present) == len(stored):
                 shapes = {v.shape for v in present}

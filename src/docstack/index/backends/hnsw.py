@@ -216,13 +216,17 @@ class _RowCache:
 
     Filled from the database on first use and then kept in step by the same after-commit
     work that keeps the vector segments in step, so it never holds a write that was rolled
-    back. ``size`` is an estimate (text and bytes by length, 8 bytes a value).
+    back. Ids and columns are object arrays indexed by seq (grown by doubling), so the rows
+    of a search's results are gathered with one fancy index per column. ``size`` is an
+    estimate (text and bytes by length, 8 bytes a value).
     """
 
     def __init__(self, names: list[str]) -> None:
         self.names = names
-        self.ids: list[str | None] = []  # None: no live row with this seq
-        self.columns: list[list[Any]] = [[] for _ in names]
+        self.n = 0  # seqs below n have a slot
+        self.ids = np.full(0, None, dtype=object)  # None: no live row with this seq
+        self.live = np.zeros(0, dtype=bool)
+        self.columns: list[np.ndarray] = [np.full(0, None, dtype=object) for _ in names]
         self.size = 0
 
     @staticmethod
@@ -230,25 +234,40 @@ class _RowCache:
         return len(value) + 8 if isinstance(value, (str, bytes)) else 8
 
     def _grow(self, n: int) -> None:
-        missing = n - len(self.ids)
-        if missing > 0:
-            self.ids.extend([None] * missing)
-            for col in self.columns:
-                col.extend([None] * missing)
+        if n <= self.n:
+            return
+        if n > len(self.ids):
+            cap = max(n, 2 * len(self.ids), 1024)
+
+            def widen(arr: np.ndarray, fill: Any) -> np.ndarray:
+                out = np.full(cap, fill, dtype=arr.dtype)
+                out[: self.n] = arr[: self.n]
+                return out
+
+            self.ids = widen(self.ids, None)
+            self.live = widen(self.live, False)
+            self.columns = [widen(c, None) for c in self.columns]
+        self.n = n
+
+    @staticmethod
+    def _objects(values: list[Any]) -> np.ndarray:
+        out = np.empty(len(values), dtype=object)
+        out[:] = values  # element by element: a bytes value stays one object
+        return out
 
     def put(self, seqs: list[int], ids: list[str], columns: list[list[Any]]) -> None:
         """Rows at ``seqs``: their ids and one list of stored values per cached column."""
         if not seqs:
             return
         self._grow(max(seqs) + 1)
+        at = np.asarray(seqs, dtype=np.int64)
         size = self.value_size
-        for seq, doc_id in zip(seqs, ids):
-            self.ids[seq] = doc_id
-            self.size += len(doc_id) + 8
+        self.size += sum(len(i) + 8 for i in ids)
+        self.ids[at] = self._objects(ids)
+        self.live[at] = True
         for col, values in zip(self.columns, columns):
-            for seq, value in zip(seqs, values):
-                col[seq] = value
-                self.size += size(value)
+            col[at] = self._objects(values)
+            self.size += sum(map(size, values))
 
     def set(self, seq: int, j: int, value: Any) -> None:
         col = self.columns[j]
@@ -258,18 +277,20 @@ class _RowCache:
     def drop(self, seqs: list[int]) -> None:
         size = self.value_size
         for seq in seqs:
-            if seq < len(self.ids) and self.ids[seq] is not None:
-                self.size -= len(self.ids[seq]) + 8  # type: ignore[arg-type]
+            if seq < self.n and self.live[seq]:
+                self.size -= len(self.ids[seq]) + 8
                 self.ids[seq] = None
+                self.live[seq] = False
                 for col in self.columns:
                     self.size -= size(col[seq])
                     col[seq] = None
 
-    def rows(self, seqs: list[int]) -> tuple[list[int], list[str], list[list[Any]]]:
+    def rows(self, seqs: list[int] | np.ndarray) -> tuple[np.ndarray, list[str], list[list[Any]]]:
         """The live ones of ``seqs`` (in order), their ids and their columns."""
-        ids, n = self.ids, len(self.ids)
-        found = [s for s in seqs if s < n and ids[s] is not None]
-        return found, [ids[s] for s in found], [[c[s] for s in found] for c in self.columns]  # type: ignore[misc]
+        at = np.asarray(seqs, dtype=np.int64)
+        at = at[at < self.n]
+        found = at[self.live[at]]
+        return found, self.ids[found].tolist(), [c[found].tolist() for c in self.columns]
 
 
 class _Segments:
@@ -1025,36 +1046,44 @@ class HnswDocumentIndex(DocumentIndex):
         if cache.size > int(self._db_config.row_cache_bytes):
             self._cache, self._cache_off = None, True
 
-    def _rows_for_seqs(self, seqs: list[int]) -> tuple[list[str], dict[str, list[Any]]]:
+    def _rows_for_seqs(
+        self, seqs: list[int] | np.ndarray
+    ) -> tuple[list[str], dict[str, list[Any] | np.ndarray]]:
+        """Ids and stored values of the live rows among ``seqs``, in order. A vector column
+        whose rows are all float32 and present comes as one 2-D array (a fresh copy)."""
         names = self._stored_columns()
         cache = self._row_cache()
-        values: dict[str, list[Any]] = {}
+        values: dict[str, Any] = {}
         if cache is not None:
             found, ids, columns = cache.rows(seqs)
             values = dict(zip(names, columns))
         else:
+            seqs = np.asarray(seqs, dtype=np.int64).tolist()
             select = "seq, id" + "".join(", " + _q(n) for n in names)
             got = {r[0]: r for r in self._select_in(select, "seq", seqs)}
             rows = [got[s] for s in seqs if s in got]
             for j, name in enumerate(names, start=2):
                 values[name] = [r[j] for r in rows]
-            found = [r[0] for r in rows]
+            found = np.array([r[0] for r in rows], dtype=np.int64)
             ids = [r[1] for r in rows]
         for name in self._schema.vector_columns:
             seg = self._segments.get(name)
             orig = values.pop(name + "__orig")
             if seg is None:
                 values[name] = [None] * len(found)
+                continue
+            vec, present = seg.vectors, seg.present
+            if present[found].all() and orig.count(None) == len(orig):
+                values[name] = vec[found]  # one gather for the whole column
             else:
-                vec, present = seg.vectors, seg.present
                 values[name] = [
                     (vec[s] if o is None else decode_tensor(o)) if present[s] else None
-                    for s, o in zip(found, orig)
+                    for s, o in zip(found.tolist(), orig)
                 ]
         return ids, values
 
-    def _b_rows(self, keys: np.ndarray) -> tuple[list[str], dict[str, list[Any]]]:
-        return self._rows_for_seqs(keys.tolist())
+    def _b_rows(self, keys: np.ndarray) -> tuple[list[str], dict[str, Any]]:
+        return self._rows_for_seqs(keys)
 
     def _b_get(self, ids: Sequence[str]) -> tuple[list[str], dict[str, list[Any]]]:
         seqs = [self._seq_of[i] for i in ids if i in self._seq_of]
