@@ -47,6 +47,9 @@ NOISE = 0.5
 SELECTIVITIES = (0.001, 0.01, 0.1, 1.0)
 ORDERS = {"post": "find→filter", "pre": "filter→find"}
 REPEATS = 3
+# builds of docstack and raw hnswlib: the best of two (this machine's speed drifts by up to
+# 40% between runs, and the build goal compares the two)
+BUILD_REPEATS = 2
 BUDGET_S = 20.0  # a query loop stops early (and is not repeated) past this many seconds
 VOCAB = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
@@ -173,11 +176,14 @@ def run_raw_hnswlib(data, truth, ef: int, n_filter: int, filtered: bool) -> dict
     _, nums, embeddings, queries = data
     n = len(embeddings)
     out: dict = {}
-    index = hnswlib.Index(space="cosine", dim=DIM)
-    t0 = time.perf_counter()
-    index.init_index(max_elements=n, M=M, ef_construction=EF_CONSTRUCTION)
-    index.add_items(embeddings, np.arange(n))
-    out["build"] = time.perf_counter() - t0
+    builds = []
+    for _ in range(BUILD_REPEATS):
+        index = hnswlib.Index(space="cosine", dim=DIM)
+        t0 = time.perf_counter()
+        index.init_index(max_elements=n, M=M, ef_construction=EF_CONSTRUCTION)
+        index.add_items(embeddings, np.arange(n))
+        builds.append(time.perf_counter() - t0)
+    out["build"] = min(builds)
     out["threads"] = index.num_threads
 
     def sweep_point(e: int) -> tuple[float, float, float]:
@@ -292,10 +298,17 @@ def run_index(impl: str, n: int, n_queries: int, ef: int, n_filter: int, skip: s
     )
 
     with tempfile.TemporaryDirectory() as tmp:
-        idx = HnswDocumentIndex[Item](work_dir=str(Path(tmp) / "hnsw"))
-        t0 = time.perf_counter()
-        idx.index(docs)
-        out["build"] = time.perf_counter() - t0
+        # DocArray's build takes long and is far from its goal: timed once
+        builds = []
+        idx = None
+        for attempt in range(BUILD_REPEATS if impl == "docstack" else 1):
+            if idx is not None:  # docstack only: close the first build, build again afresh
+                idx.close()
+            idx = HnswDocumentIndex[Item](work_dir=str(Path(tmp) / f"hnsw{attempt}"))
+            t0 = time.perf_counter()
+            idx.index(docs)
+            builds.append(time.perf_counter() - t0)
+        out["build"] = min(builds)
 
         def one(q):
             found, _ = idx.find(q, search_field="embedding", limit=K)
