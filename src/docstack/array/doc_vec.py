@@ -370,7 +370,6 @@ def _build_column(storage: ColumnStorage, name: str, kind: Any, value: Any, doc_
 def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]) -> None:
     """Build the column of one field from one value per document."""
     if kind.kind == "tensor":
-        present = [v is not None for v in values]
         rows = [v for v in values if v is not None]
         if not rows:
             storage.tensors[name] = None
@@ -384,7 +383,7 @@ def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]
         stacked = stack_tensors(rows, fw)
         mask = None
         if len(rows) != len(values):
-            mask = np.asarray(present, dtype=bool)
+            mask = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
             full = zeros_rows(fw, (len(values), *tuple(stacked.shape[1:])), stacked.dtype)
             full[np.flatnonzero(mask)] = stacked
             stacked = full

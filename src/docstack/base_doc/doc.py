@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
+from functools import lru_cache
+from itertools import repeat
 from typing import Any, ClassVar, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -238,20 +241,28 @@ def construct_docs(
             construct_doc(cls, {k: c[i] for k, c in zip(names, columns)}, set(fields_set))
             for i in range(n)
         ]
-    new, set_ = cls.__new__, _set
-    # the slots' own setters: a fifth faster than object.__setattr__ by name
+    # every step is a map() over all documents, so the loops run in C; the slots are set
+    # through their own descriptors (a fifth faster than object.__setattr__ by name)
     set_fields, set_extra, set_private = _SLOT_SETTERS
-    out: list[Any] = []
-    append = out.append
+    n = len(columns[0])
+    run = deque(maxlen=0).extend  # consume an iterator, keeping nothing
     with paused_gc():
-        for row in zip(*columns):
-            doc = new(cls)
-            set_(doc, "__dict__", dict(zip(names, row)))
-            set_fields(doc, fields_set.copy())
-            set_extra(doc, None)
-            set_private(doc, None)
-            append(doc)
+        out = list(map(cls.__new__, repeat(cls, n)))
+        run(map(_set, out, repeat("__dict__"), map(_dict_maker(tuple(names)), *columns)))
+        run(map(set_fields, out, map(set.copy, repeat(fields_set, n))))
+        run(map(set_extra, out, repeat(None)))
+        run(map(set_private, out, repeat(None)))
     return out
+
+
+@lru_cache(maxsize=256)
+def _dict_maker(names: tuple[str, ...]) -> Any:
+    """A function of one value per name that returns the dict ``{name: value}``: a dict
+    display compiled for these names, twice as fast as ``dict(zip(names, values))``. The
+    names are written as ``repr`` literals, so any string is safe."""
+    params = ", ".join(f"v{i}" for i in range(len(names)))
+    items = ", ".join(f"{name!r}: v{i}" for i, name in enumerate(names))
+    return eval(f"lambda {params}: {{{items}}}", {})  # noqa: S307 - built from repr literals
 
 
 _SLOT_SETTERS = tuple(

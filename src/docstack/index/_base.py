@@ -657,11 +657,13 @@ class DocumentIndex(Generic[TSchema]):
             else:
                 all_keys = [self._trim(k, s, offset, score_threshold, higher) for k, s in hits]
             flat = np.concatenate([k for k, _ in all_keys]) if all_keys else np.zeros(0, np.int64)
-            docs = self._docs_for_keys(flat) if len(flat) else DocList[self._doc_type]()
+            docs = list(self._docs_for_keys(flat)) if len(flat) else []
+            make = DocList[self._doc_type]
             start = 0
             for keys, scores in all_keys:
-                out.append(FindResult(docs[start : start + len(keys)], scores))
-                start += len(keys)
+                end = start + len(keys)
+                out.append(FindResult(make(docs[start:end], validate_input_docs=False), scores))
+                start = end
             return out
 
     @staticmethod
