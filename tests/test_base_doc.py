@@ -595,3 +595,44 @@ def test_base_doc_without_id_nested():
     back = HoldsNoId.model_validate_json(doc.model_dump_json())
     assert back == doc
     assert "id" not in json.loads(doc.model_dump_json())["part"]
+
+
+# -- bulk building without validation (construct_docs) ----------------------------------------
+
+
+def test_construct_docs_builds_what_validation_builds() -> None:
+    from docstack.base_doc.doc import construct_docs
+
+    class Row(BaseDoc):
+        title: str
+        count: int
+        vec: Optional[NdArray[2]] = None
+
+    vecs = [np.array([1.0, 2.0]), None, np.array([0.5, 0.0])]
+    built = construct_docs(
+        Row,
+        ["id", "title", "count", "vec"],
+        [["a", "b", "c"], ["x", "y", "z"], [1, 2, 3], vecs],
+        {"id", "title", "count", "vec"},
+    )
+    validated = [
+        Row(id=i, title=t, count=c, vec=v) for i, t, c, v in zip("abc", "xyz", [1, 2, 3], vecs)
+    ]
+    assert built == validated
+    assert [d.id for d in built] == ["a", "b", "c"]
+    assert built[1].vec is None and built[2].vec is vecs[2]
+    # every document has its own fields-set: an assignment marks only that document
+    assert built[0].model_fields_set == {"id", "title", "count", "vec"}
+    built[0].title = "changed"
+    built[0].model_fields_set.discard("count")
+    assert built[1].model_fields_set == {"id", "title", "count", "vec"}
+    assert built[0].__pydantic_extra__ is None and built[0].__pydantic_private__ is None
+    assert construct_docs(Row, ["id", "title", "count"], [[], [], []], set()) == []
+
+
+def test_dict_maker_takes_any_field_name() -> None:
+    from docstack.base_doc.doc import _dict_maker
+
+    names = ("a", "quote'\"", "brace}{", "x y", "lambda")
+    assert _dict_maker(names)(1, 2, 3, 4, 5) == dict(zip(names, [1, 2, 3, 4, 5]))
+    assert _dict_maker(())() == {}
