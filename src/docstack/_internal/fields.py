@@ -10,7 +10,14 @@ from typing import Any, Literal, Union
 
 from docstack.typing.tensor._base import AbstractTensor
 
-__all__ = ["FieldKind", "classify_annotation", "doc_fields", "unwrap_optional", "type_name"]
+__all__ = [
+    "FieldKind",
+    "classify_annotation",
+    "doc_fields",
+    "is_docstack_str",
+    "unwrap_optional",
+    "type_name",
+]
 
 _UNION_TYPES: tuple[Any, ...] = (Union, types.UnionType)
 
@@ -25,6 +32,16 @@ class FieldKind:
     optional: bool
     tensor_cls: type | None = None
     doc_cls: type | None = None
+
+
+def is_docstack_str(annotation: Any) -> bool:
+    """Whether ``annotation`` is one of docstack's own ``str`` types (``ID``, the URLs):
+    plain ``str`` values in JSON and in validated documents."""
+    return (
+        isinstance(annotation, type)
+        and issubclass(annotation, str)
+        and annotation.__module__.startswith("docstack.")
+    )
 
 
 def unwrap_optional(annotation: Any) -> tuple[Any, bool]:

@@ -651,11 +651,7 @@ class DocumentIndex(Generic[TSchema]):
             hits = self._b_vector_search(column, vectors, limit + offset, node)
             higher = column.space != "l2"
             out = []
-            if offset == 0 and score_threshold is None:
-                asarray, i64, f64 = np.asarray, np.int64, np.float64  # nothing to cut
-                all_keys = [(asarray(k, i64), asarray(s, f64)) for k, s in hits]
-            else:
-                all_keys = [self._trim(k, s, offset, score_threshold, higher) for k, s in hits]
+            all_keys = [self._trim(k, s, offset, score_threshold, higher) for k, s in hits]
             flat = np.concatenate([k for k, _ in all_keys]) if all_keys else np.zeros(0, np.int64)
             docs = list(self._docs_for_keys(flat)) if len(flat) else []
             make = DocList[self._doc_type]
@@ -674,7 +670,8 @@ class DocumentIndex(Generic[TSchema]):
         threshold: float | None,
         higher: bool,
     ) -> tuple[np.ndarray, np.ndarray]:
-        keys, scores = keys[offset:], scores[offset:]
+        if offset:
+            keys, scores = keys[offset:], scores[offset:]
         if threshold is not None:
             keep = scores >= threshold if higher else scores <= threshold
             keys, scores = keys[keep], scores[keep]

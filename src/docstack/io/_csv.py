@@ -47,6 +47,7 @@ from docstack.base_doc import AnyDoc, BaseDocWithoutId
 from docstack.errors import DeserializationError, DocTypeError, SchemaMismatchError
 from docstack.io._dtypes import payload_dtype
 from docstack.io._rows import (
+    SEPARATOR,
     Column,
     ListSource,
     NestedData,
@@ -67,8 +68,6 @@ from docstack.typing.tensor._convert import framework_of, to_numpy
 
 __all__ = ["array_to_csv", "array_from_csv", "SEPARATOR"]
 
-#: joins the field names of a nested document's column: ``image__url``
-SEPARATOR = "__"
 
 _Source = Union[ListSource, VecSource]
 Category = Literal["text", "scalar", "bytes", "json"]

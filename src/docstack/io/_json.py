@@ -75,7 +75,7 @@ import orjson
 import pydantic_core
 from pydantic import ConfigDict, PydanticUserError, TypeAdapter, ValidationError
 
-from docstack._internal.fields import doc_fields, unwrap_optional
+from docstack._internal.fields import doc_fields, is_docstack_str, unwrap_optional
 from docstack._internal.gc_pause import paused_gc
 from docstack.errors import DeserializationError, SchemaMismatchError, SerializationError
 from docstack.io import _json_columns
@@ -129,14 +129,8 @@ def _base_class(cls: type) -> type:
 
 def _is_native_annotation(inner: Any) -> bool:
     """Whether orjson writes values of this (non-optional) annotation as pydantic does."""
-    if inner in (str, int, bool, type(None)):
-        return True
     # docstack's own str types (ID, URLs) serialize as plain str
-    return (
-        isinstance(inner, type)
-        and issubclass(inner, str)
-        and inner.__module__.startswith("docstack.")
-    )
+    return inner in (str, int, bool, type(None)) or is_docstack_str(inner)
 
 
 def _field_adapter(cls: type, name: str) -> TypeAdapter:

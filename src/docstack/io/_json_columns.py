@@ -34,7 +34,7 @@ from typing import Annotated, Any, Optional
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
-from docstack._internal.fields import FieldKind, doc_fields, unwrap_optional
+from docstack._internal.fields import FieldKind, doc_fields, is_docstack_str, unwrap_optional
 from docstack.errors import DocstackError
 from docstack.io import _binary
 
@@ -59,7 +59,6 @@ _SCALARS: dict[Any, tuple[type, ...]] = {
 class _Field:
     name: str
     kind: FieldKind
-    is_tensor: bool
     allowed: tuple[type, ...]  # the Python types of the JSON values a scalar field takes
     adapter: Optional[TypeAdapter]  # validates a scalar column (list[annotation])
     info: Any
@@ -68,13 +67,7 @@ class _Field:
 def _scalar_types(inner: Any) -> Optional[tuple[type, ...]]:
     if inner in _SCALARS:
         return _SCALARS[inner]
-    if (
-        isinstance(inner, type)
-        and issubclass(inner, str)
-        and inner.__module__.startswith("docstack.")
-    ):
-        return (str,)
-    return None
+    return (str,) if is_docstack_str(inner) else None
 
 
 @cache
@@ -93,7 +86,7 @@ def _plan(doc_cls: type) -> Optional[tuple[_Field, ...]]:
         if kind.kind == "tensor":
             if info.metadata:
                 return None
-            fields.append(_Field(name, kind, True, (), None, info))
+            fields.append(_Field(name, kind, (), None, info))
             continue
         if kind.kind != "other":
             return None
@@ -106,7 +99,7 @@ def _plan(doc_cls: type) -> Optional[tuple[_Field, ...]]:
         tp: Any = info.annotation
         if info.metadata:
             tp = Annotated[(tp, *info.metadata)]  # type: ignore[valid-type]
-        fields.append(_Field(name, kind, False, allowed, TypeAdapter(list[tp]), info))  # type: ignore[valid-type]
+        fields.append(_Field(name, kind, allowed, TypeAdapter(list[tp]), info))  # type: ignore[valid-type]
     return tuple(fields)
 
 
@@ -256,7 +249,7 @@ def _read(doc_cls: type, plan: tuple[_Field, ...], root: Any) -> Optional[_binar
             continue
         if count != n:
             return None  # given in some documents only: each document's fields_set differs
-        if field.is_tensor:
+        if field.kind.kind == "tensor":
             d = _tensor_values(field, values, n)
             if d is None:
                 return None

@@ -31,6 +31,7 @@ from docstack._internal.optional import import_optional
 from docstack.base_doc import AnyDoc
 from docstack.errors import DeserializationError, SchemaMismatchError
 from docstack.io._rows import (
+    SEPARATOR,
     Column,
     ListSource,
     NestedData,
@@ -46,8 +47,6 @@ from docstack.io._rows import (
 
 __all__ = ["array_to_dataframe", "array_from_dataframe", "SEPARATOR"]
 
-#: joins the field names of a nested document's column: ``image__url``
-SEPARATOR = "__"
 
 _Source = Union[ListSource, VecSource]
 

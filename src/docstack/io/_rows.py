@@ -45,6 +45,7 @@ from docstack.typing.tensor._shape import check_shape
 from docstack.typing.tensor.any_tensor import AnyTensor
 
 __all__ = [
+    "SEPARATOR",
     "array_to_list",
     "array_from_list",
     "ListSource",
@@ -72,6 +73,9 @@ __all__ = [
 
 #: the tensor frameworks a column may record
 FRAMEWORKS = ("numpy", "torch", "jax", "tensorflow")
+
+#: joins the field names of a nested document's column in tables and CSV: ``image__url``
+SEPARATOR = "__"
 
 RowLabel = Callable[[int], str]
 
@@ -1008,7 +1012,7 @@ def array_from_list(cls: type, rows: Iterable[Any], tensor_type: Optional[type] 
 
 
 def column_tree(
-    doc_type: type, columns: Sequence[Any], leaves: Sequence[Any], sep: str = "__"
+    doc_type: type, columns: Sequence[Any], leaves: Sequence[Any], sep: str = SEPARATOR
 ) -> dict[str, Any]:
     """Flat column names as a tree over the fields: a column ``image__url`` fills the field
     ``url`` of the nested document ``image`` (``{'image': {'url': leaf}}``), where ``leaves``
