@@ -1167,3 +1167,46 @@ def test_row_cache_keeps_bytes_missing_and_float64_vectors(tmp_path, budget):
     found, _ = index.find(docs[8].emb, search_field="emb", limit=1)
     assert found[0].id == "m8" and found[0].emb.dtype == np.float64
     index.close()
+
+
+def test_an_sqlite_without_fts5_is_a_clear_error(tmp_path):
+    """TensorFlow brings an SQLite without FTS5 that serves the whole process when it is
+    imported before sqlite3: text search then says why, instead of 'no such module'."""
+    import subprocess
+    import sys
+
+    script = f"""
+import tensorflow  # before sqlite3: its SQLite, without FTS5, serves the process
+import numpy as np
+from docstack import BaseDoc
+from docstack.errors import DocstackError
+from docstack.index import HnswDocumentIndex
+from docstack.typing import NdArray
+
+class Doc(BaseDoc):
+    text: str
+    emb: NdArray[2]
+
+index = HnswDocumentIndex[Doc](work_dir={str(tmp_path / "idx")!r})
+index.index([Doc(id="a", text="red apple", emb=np.ones(2))])
+found, _ = index.find(np.ones(2), search_field="emb", limit=1)
+assert found[0].id == "a"  # vector search does not need FTS5
+import sqlite3
+try:
+    sqlite3.connect(":memory:").execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+    print("FTS5 present")
+except sqlite3.OperationalError:
+    print("FTS5 absent")
+try:
+    found, _ = index.text_search("apple", search_field="text")
+    print("FOUND", found.id)
+except DocstackError as exc:
+    print("ERROR", exc)
+assert index["a"].text == "red apple"
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if "FTS5 present" in proc.stdout:  # a TensorFlow build that leaves SQLite alone
+        assert "FOUND ['a']" in proc.stdout
+    else:
+        assert "has no FTS5" in proc.stdout and "before tensorflow" in proc.stdout

@@ -599,6 +599,25 @@ class _Segments:
             graph.set_ef(int(self.config["ef"]))
 
 
+def _require_fts5(conn: sqlite3.Connection) -> None:
+    """Raise a ``DocstackError`` that says why when this process's SQLite has no FTS5.
+
+    Python's SQLite has FTS5, but TensorFlow bundles an SQLite without it, and when
+    ``tensorflow`` is imported before ``sqlite3`` its copy serves the whole process.
+    """
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.docstack_fts5_probe USING fts5(body)")
+        conn.execute("DROP TABLE temp.docstack_fts5_probe")
+    except sqlite3.OperationalError as exc:
+        if "fts5" not in str(exc):
+            raise
+        raise DocstackError(
+            f"the SQLite this process uses (version {sqlite3.sqlite_version}) has no FTS5, "
+            "which text search needs. TensorFlow brings an SQLite without it: import "
+            "docstack.index (or sqlite3) before tensorflow"
+        ) from exc
+
+
 def _threads(n: Any) -> int:
     n = int(n)
     return n if n > 0 else (os.cpu_count() or 1)
@@ -767,6 +786,7 @@ class HnswDocumentIndex(DocumentIndex):
         fts = self._store.get_meta(f"fts:{table}")
         if fts:
             self._fts = set(orjson.loads(fts))
+            _require_fts5(conn)  # every write also writes the text tables
         ordered = np.sort(
             np.fromiter(self._seq_of.values(), dtype=np.int64, count=len(self._seq_of))
         )
@@ -1158,6 +1178,7 @@ class HnswDocumentIndex(DocumentIndex):
         if name in self._fts:
             return
         store, fts = self._store, _q(self._fts_table(name))
+        _require_fts5(store.conn)
         with store.transaction():
             store.conn.execute(
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(body, tokenize='unicode61')"
