@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -99,6 +100,41 @@ class NdArray(AbstractTensor, np.ndarray, metaclass=_NdArrayMeta):
             if cls.__docstack_shape__ is None:
                 return out
         return super()._docstack_validate(value)
+
+    @classmethod
+    def _docstack_field_validator(cls) -> Callable[[Any], Any]:
+        # a field of a plain NdArray type is validated once per document, so its common case
+        # (a numeric np.ndarray of the declared fixed shape, or of any shape when none is
+        # declared) is one closure with its constants bound, without class attribute lookups;
+        # everything else goes through _docstack_validate, which also explains rejections
+        if not cls._docstack_plain:
+            return cls._docstack_validate
+        general = cls._docstack_validate
+        fixed = cls.__docstack_fixed_shape__
+        if fixed is not None:
+
+            def validate_fixed(
+                value: Any,
+                _nd: type = np.ndarray,
+                _shape: tuple = fixed,
+                _kinds: frozenset = _NUMERIC_KINDS,
+            ) -> Any:
+                if type(value) is _nd and value.shape == _shape and value.dtype.kind in _kinds:
+                    return value
+                return general(value)
+
+            return validate_fixed
+        if cls.__docstack_shape__ is None:
+
+            def validate_any_shape(
+                value: Any, _nd: type = np.ndarray, _kinds: frozenset = _NUMERIC_KINDS
+            ) -> Any:
+                if type(value) is _nd and value.dtype.kind in _kinds:
+                    return value
+                return general(value)
+
+            return validate_any_shape
+        return general
 
     def unwrap(self) -> np.ndarray:
         """The same data as a plain ``np.ndarray`` (a view, no copy).
