@@ -7,6 +7,8 @@ pydantic's reading gives; for every payload it must not take, it answers ``None`
 ``from_json`` gives pydantic's result or error.
 """
 
+import json
+from collections.abc import Callable
 from typing import Optional
 
 import numpy as np
@@ -126,8 +128,8 @@ def test_tensor_rows_of_every_layout_match_pydantic(rows: str) -> None:
     class Free(BaseDoc):
         v: Optional[NdArray] = None
 
-    values = __import__("json").loads(rows)
-    text = __import__("json").dumps([{"id": str(i), "v": v} for i, v in enumerate(values)])
+    values = json.loads(rows)
+    text = json.dumps([{"id": str(i), "v": v} for i, v in enumerate(values)])
     assert_same_docs(read_fast(Free, text), pydantic_docs(Free, text))
 
 
@@ -280,3 +282,97 @@ def test_arrays_under_unknown_keys_leave_it_to_pydantic() -> None:
     text = '[{"text": "a", "embedding": [1.0, 2.0, 3.0, 4.0], "extra": [1]}]'
     assert _json_columns.read_block(Plain, text) is None
     assert DocList[Plain].from_json(text)[0].text == "a"
+
+
+# -- long text, read in pieces ----------------------------------------------------------------
+
+
+def pieces_text(n: int, text_of: Callable[[int], str] = str) -> str:
+    docs = DocList[Plain](
+        [Plain(id=str(i), text=text_of(i), embedding=np.arange(4) + i / 7) for i in range(n)]
+    )
+    return docs.to_json()
+
+
+def test_text_read_in_pieces_matches_pydantic() -> None:
+    text = pieces_text(300, lambda i: f"doc [{i}]")
+    cuts = _json_columns._cuts(text, 500)
+    assert len(cuts) > 50  # the reading below goes through many pieces
+    pieces = list(_json_columns._pieces(text, cuts))
+    assert [d for p in pieces for d in json.loads(p)] == json.loads(text)
+    block = _json_columns.read_block(Plain, text, piece_chars=500)
+    assert block is not None
+    fast = list(_json_columns.build(DocList[Plain], block, None))
+    assert_same_docs(fast, pydantic_docs(Plain, text))
+    # bytes input is cut the same way
+    block = _json_columns.read_block(Plain, text.encode(), piece_chars=500)
+    assert block is not None
+    assert_same_docs(list(_json_columns.build(DocList[Plain], block, None)), fast)
+    dv_block = _json_columns.read_block(Plain, text, piece_chars=500)
+    dv = _json_columns.build(DocVec[Plain], dv_block, None)
+    assert dv.to_doc_list() == DocList[Plain](fast)
+
+
+def test_a_cut_inside_a_string_reads_the_whole_text_in_one_parse() -> None:
+    # every text ends with '},{' so the separator '},{"' also closes each string value
+    text = pieces_text(200, lambda i: f"x{i}}},{{")
+    cuts = _json_columns._cuts(text, 300)
+    pieces = list(_json_columns._pieces(text, cuts))
+    with pytest.raises(json.JSONDecodeError):
+        for piece in pieces:
+            json.loads(piece)  # some cut fell inside a string value
+    block = _json_columns.read_block(Plain, text, piece_chars=300)
+    assert block is not None
+    fast = list(_json_columns.build(DocList[Plain], block, None))
+    assert_same_docs(fast, pydantic_docs(Plain, text))
+    assert fast[5].text == "x5},{"
+
+
+def test_a_cut_inside_a_nested_value_leaves_it_to_pydantic() -> None:
+    docs = json.loads(pieces_text(100))
+    for d in docs:
+        d["extra"] = [{"a": 1}, {"b": 2}]  # objects in an array under an unknown key
+    text = json.dumps(docs, separators=(",", ":"))
+    assert _json_columns.read_block(Plain, text, piece_chars=200) is None
+    got = DocList[Plain].from_json(text)
+    assert_same_docs(list(got), pydantic_docs(Plain, text))
+
+
+def test_pieces_that_disagree_leave_it_to_pydantic() -> None:
+    # ids in the documents of the first piece only: each piece alone is consistent
+    text = pieces_text(100)
+    first_cut = _json_columns._cuts(text, 300)[0]
+    k = len(json.loads(next(_json_columns._pieces(text, [first_cut]))))
+    docs = json.loads(text)
+    for d in docs[k:]:
+        del d["id"]
+    text = json.dumps(docs, separators=(",", ":"))
+    assert _json_columns._cuts(text, 300)[0] == first_cut  # the same first piece
+    assert _json_columns.read_block(Plain, text, piece_chars=300) is None
+    got = DocList[Plain].from_json(text)
+    assert got[0].id == "0" and got[99].id != "99"
+    expected = pydantic_docs(Plain, text)
+    assert [d.model_fields_set for d in got] == [d.model_fields_set for d in expected]
+    # integer rows in the first half, float rows in the second
+    docs = json.loads(pieces_text(100))
+    for d in docs[:50]:
+        d["embedding"] = [1, 2, 3, 4]
+    text = json.dumps(docs, separators=(",", ":"))
+    assert _json_columns.read_block(Plain, text, piece_chars=300) is None
+    got = DocList[Plain].from_json(text)
+    assert got[0].embedding.dtype == np.int64 and got[99].embedding.dtype == np.float64
+    # a nested row far from the first piece
+    docs = json.loads(pieces_text(100))
+    docs[90]["embedding"] = [1.0, [2.0], 3.0, 4.0]
+    text = json.dumps(docs, separators=(",", ":"))
+    assert _json_columns.read_block(Plain, text, piece_chars=300) is None
+    with pytest.raises(SchemaMismatchError, match="document 90, field 'embedding'"):
+        DocList[Plain].from_json(text)
+
+
+def test_text_that_is_not_json_is_refused_once_cut() -> None:
+    text = pieces_text(100)[:-1]  # the closing bracket is gone
+    assert _json_columns._cuts(text, 300)
+    assert _json_columns.read_block(Plain, text, piece_chars=300) is None
+    with pytest.raises(DeserializationError):
+        DocList[Plain].from_json(text)

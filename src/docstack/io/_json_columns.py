@@ -4,7 +4,10 @@ Reading JSON through pydantic makes one Python ``float`` per tensor element and 
 array of them, which is most of the time ``from_json`` takes for embeddings. This reader
 parses the text with simdjson (``pysimdjson``), copies each tensor straight from the parse
 tape into a buffer, stacks the rows of a tensor field into one array and builds the
-documents the way the binary reader does (:func:`docstack.io._binary.build_docs`).
+documents the way the binary reader does (:func:`docstack.io._binary.build_docs`). Long
+text is parsed in pieces of about 1 MB, cut between documents, with one parser: a single
+parse of the whole text would take about twice its size in fresh memory, and on 260 MB of
+embeddings that memory cost as much time as the parse itself.
 
 It is a fast path, not a second meaning: it takes a payload only when it gives exactly
 what pydantic's reading gives, and otherwise answers ``None`` so that the caller reads
@@ -27,7 +30,8 @@ element is a float, ``int64`` when every element is an integer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any, Optional
 
@@ -103,19 +107,51 @@ def _plan(doc_cls: type) -> Optional[tuple[_Field, ...]]:
     return tuple(fields)
 
 
-def _tensor_values(field: _Field, values: list[Any], n: int) -> Optional[_binary._Decoded]:
-    """A tensor field's rows (simdjson arrays, or ``None``) as one decoded column."""
-    buffers: list[Any] = []
-    lengths: list[int] = []
-    present: list[bool] = []
-    kind_of_rows = ""
+# text is parsed in pieces of about this many characters: one parser's buffers serve them
+# all, where one parse of the whole text would take about twice its size in fresh memory
+_PIECE_CHARS = 1 << 20
+
+
+@dataclass
+class _TensorRows:
+    """A tensor field's rows gathered so far: each present row's numbers as bytes."""
+
+    buffers: list[bytes] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    present: list[bool] = field(default_factory=list)
+    code: str = ""  # "d" (float rows) or "i" (integer rows) once a non-empty row is seen
+
+
+@dataclass
+class _Gathered:
+    """The columns of the pieces read so far."""
+
+    plan: tuple[_Field, ...]
+    n: int = 0
+    # whether each field is given (in every document) or left out (in every one); None
+    # until a piece with documents decides
+    given: list[Optional[bool]] = field(init=False)
+    scalars: list[list[Any]] = field(init=False)
+    tensors: list[_TensorRows] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.given = [None] * len(self.plan)
+        self.scalars = [[] for _ in self.plan]
+        self.tensors = [_TensorRows() for _ in self.plan]
+
+
+def _gather_rows(rows: _TensorRows, values: list[Any]) -> int:
+    """Append a piece's rows (simdjson arrays, or ``None``) to ``rows``: the number of
+    present rows, or -1 where a row is not what this reader takes."""
     array_type = simdjson.Array
+    buffers, lengths, present = rows.buffers, rows.lengths, rows.present
+    count = 0
     for value in values:
         if value is None:
             present.append(False)
             continue
         if type(value) is not array_type:
-            return None
+            return -1
         m = len(value)
         if m:
             first = type(value[0])
@@ -124,46 +160,97 @@ def _tensor_values(field: _Field, values: list[Any], n: int) -> Optional[_binary
             elif first is int:
                 code = "i"
             else:  # nested, boolean, string or null elements
-                return None
-            if kind_of_rows != code:
-                if kind_of_rows:
-                    return None  # float rows and integer rows in one field
-                kind_of_rows = code
+                return -1
+            if rows.code != code:
+                if rows.code:
+                    return -1  # float rows and integer rows in one field
+                rows.code = code
             try:
                 buffers.append(value.as_buffer(of_type=code))
             except (TypeError, ValueError):  # a float after an integer, a bool, a string
-                return None
+                return -1
         lengths.append(m)
         present.append(True)
-    if kind_of_rows == "i" and 0 in lengths:
+        count += 1
+    return count
+
+
+def _tensor_column(spec: _Field, rows: _TensorRows, n: int) -> Optional[_binary._Decoded]:
+    """A tensor field's gathered rows as one decoded column."""
+    lengths, present = rows.lengths, rows.present
+    if rows.code == "i" and 0 in lengths:
         return None  # [] reads as float64 beside int64 rows
-    dtype = np.dtype(np.int64 if kind_of_rows == "i" else np.float64)
-    flat = np.frombuffer(b"".join(buffers), dtype=dtype)
+    dtype = np.dtype(np.int64 if rows.code == "i" else np.float64)
+    flat = np.frombuffer(b"".join(rows.buffers), dtype=dtype)
     if flat.size != sum(lengths):
         return None  # an element was itself an array (as_buffer flattens those)
     mask = None if all(present) else np.array(present, dtype=bool)
-    decoded = _binary._Decoded(field.kind, n, mask=mask)
+    decoded = _binary._Decoded(spec.kind, n, mask=mask)
     if lengths and all(m == lengths[0] for m in lengths):
         decoded.dense = flat.reshape(len(lengths), lengths[0])
     else:
         # rows of different lengths: one array per document (None where absent)
-        rows: list[Any] = []
+        out: list[Any] = []
         start = 0
         it = iter(lengths)
         for p in present:
             if not p:
-                rows.append(None)
+                out.append(None)
                 continue
             m = next(it)
-            rows.append(flat[start : start + m])
+            out.append(flat[start : start + m])
             start += m
-        decoded.rows = rows
+        decoded.rows = out
         decoded.mask = None
     return decoded
 
 
-def read_block(doc_cls: type, data: str | bytes | bytearray) -> Optional[_binary._Block]:
-    """The documents of a JSON array as a decoded block, or ``None`` to read with pydantic."""
+def _cuts(data: str | bytes, size: int) -> list[int]:
+    """Where to cut the text of a JSON array into pieces of about ``size`` characters: the
+    positions of the ``,`` of a ``},{"`` (what ``to_json`` writes between documents)."""
+    n = len(data)
+    sep: Any = '},{"' if isinstance(data, str) else b'},{"'
+    cuts: list[int] = []
+    pos = size
+    while pos < n - size:
+        found = data.find(sep, pos)
+        if found < 0:
+            break
+        cuts.append(found + 1)
+        pos = found + 1 + size
+    return cuts
+
+
+def _pieces(data: str | bytes, cuts: list[int]) -> Iterator[str | bytes]:
+    """The text cut at ``cuts`` (see :func:`_cuts`), each piece a JSON array of its own.
+
+    The first piece keeps the text's ``[`` and the last its ``]``; each cut ``,`` becomes
+    ``]`` ending one piece and ``[`` opening the next. Where every piece parses, each cut
+    was between two documents of the top-level array (a cut inside a string leaves a piece
+    with an unterminated string, one inside a nested value a piece with unbalanced
+    brackets), so the pieces hold exactly the text's documents, in order.
+    """
+    open_, close = ("[", "]") if isinstance(data, str) else (b"[", b"]")
+    start = 0
+    for cut in cuts:
+        piece = data[start:cut] + close  # type: ignore[operator]
+        yield piece if start == 0 else open_ + piece  # type: ignore[operator]
+        start = cut + 1
+    yield data if start == 0 else open_ + data[start:]  # type: ignore[operator]
+
+
+_NOT_JSON = object()  # a piece simdjson refused
+
+
+def read_block(
+    doc_cls: type, data: str | bytes | bytearray, piece_chars: int = _PIECE_CHARS
+) -> Optional[_binary._Block]:
+    """The documents of a JSON array as a decoded block, or ``None`` to read with pydantic.
+
+    Long text is parsed in pieces of about ``piece_chars`` characters (see :func:`_pieces`);
+    where a piece does not parse, the whole text is parsed once more in one piece, so that
+    only text simdjson refuses as a whole goes to pydantic for that reason.
+    """
     if simdjson is None:
         return None
     plan = _plan(doc_cls)
@@ -171,39 +258,45 @@ def read_block(doc_cls: type, data: str | bytes | bytearray) -> Optional[_binary
         return None
     if isinstance(data, bytearray):
         data = bytes(data)
+    cuts = _cuts(data, piece_chars)
+    gathered = _gather_text(plan, _pieces(data, cuts))
+    if gathered is _NOT_JSON and cuts:
+        gathered = _gather_text(plan, _pieces(data, []))
+    if not isinstance(gathered, _Gathered):
+        return None
+    return _finish(doc_cls, gathered)
+
+
+def _gather_text(plan: tuple[_Field, ...], pieces: Iterator[str | bytes]) -> Any:
+    """The gathered columns of all pieces; ``None`` where a piece holds what this reader
+    does not take, ``_NOT_JSON`` where simdjson refuses a piece."""
     parser = simdjson.Parser()
-    try:
-        # a str is read in place (UTF-8 is what simdjson reads; a lone surrogate fails)
-        root = parser.parse(data)
-    except (ValueError, RuntimeError, TypeError):
-        return None
-    try:
-        block = _read(doc_cls, plan, root)
-    finally:
-        del root  # the parser may be freed only once no proxy refers to it
-    if block is None or not _flat_rows(data, block):
-        return None
-    return block
+    gathered = _Gathered(plan)
+    for piece in pieces:
+        try:
+            # a str is read in place (UTF-8 is what simdjson reads; a lone surrogate fails)
+            root = parser.parse(piece)
+        except (ValueError, RuntimeError, TypeError):
+            return _NOT_JSON
+        try:
+            counts = _gather(gathered, root)
+        finally:
+            del root  # the parser may parse again only once no proxy refers to it
+        if counts is None or not _flat_rows(piece, *counts):
+            return None
+    return gathered
 
 
-def _flat_rows(data: str | bytes, block: _binary._Block) -> bool:
+def _flat_rows(data: str | bytes, rows: int, in_strings: int) -> bool:
     """Whether no tensor row held an array as an element.
 
     simdjson's ``as_buffer`` flattens nested arrays, and a row such as ``[1.0, [2.0], 3.0]``
     has as many numbers as elements, so the rows cannot tell. The text can: every ``[`` in
-    it opens the top-level array, a tensor row, or sits in a string value (the only other
-    places in a payload of covered fields, extra keys aside). A count that differs, or a
-    ``[`` written as an escape in a string, leaves the payload to pydantic.
+    it opens the top-level array, a tensor row (``rows`` of them), or sits in a string value
+    (``in_strings`` of them; the only other places in a payload of covered fields, extra
+    keys aside). A count that differs, or a ``[`` written as an escape in a string, leaves
+    the payload to pydantic.
     """
-    rows = 0
-    in_strings = 0
-    for d in block.fields.values():
-        if d.values is not None:
-            in_strings += sum(v.count("[") for v in d.values if isinstance(v, str))
-        elif d.rows is not None:
-            rows += sum(r is not None for r in d.rows)
-        else:
-            rows += 0 if d.dense is None else len(d.dense)
     bracket: Any = "[" if isinstance(data, str) else b"["
     if data.count(bracket) != 1 + rows + in_strings:
         return False
@@ -213,9 +306,13 @@ def _flat_rows(data: str | bytes, block: _binary._Block) -> bool:
     return True
 
 
-def _read(doc_cls: type, plan: tuple[_Field, ...], root: Any) -> Optional[_binary._Block]:
+def _gather(gathered: _Gathered, root: Any) -> Optional[tuple[int, int]]:
+    """Add one parsed piece's documents to ``gathered``: the number of tensor rows and of
+    ``[`` in string values it held, or ``None`` where it holds what this reader does not
+    take."""
     if type(root) is not simdjson.Array:
         return None
+    plan = gathered.plan
     n = len(root)
     nkeys = len(plan)
     columns: list[list[Any]] = [[] for _ in plan]
@@ -237,33 +334,59 @@ def _read(doc_cls: type, plan: tuple[_Field, ...], root: Any) -> Optional[_binar
             return None  # an object with fewer fields than the class may repeat a key
     except (ValueError, RuntimeError, TypeError):
         return None
+    if not n:
+        return 0, 0
+    rows = in_strings = 0
+    for i, (f, count, values) in enumerate(zip(plan, seen, columns)):
+        if count != n and count:
+            return None  # given in some documents only: each document's fields_set differs
+        given = count == n
+        if gathered.given[i] is None:
+            gathered.given[i] = given
+        elif gathered.given[i] != given:
+            return None  # given in the documents of one piece and not in another's
+        if not given:
+            continue
+        if f.kind.kind == "tensor":
+            present = _gather_rows(gathered.tensors[i], values)
+            if present < 0:
+                return None
+            rows += present
+        else:
+            if not set(map(type, values)) <= set(f.allowed):
+                return None
+            in_strings += sum(v.count("[") for v in values if type(v) is str)
+            gathered.scalars[i].extend(values)
+    gathered.n += n
+    return rows, in_strings
+
+
+def _finish(doc_cls: type, gathered: _Gathered) -> Optional[_binary._Block]:
+    """The decoded block of all gathered columns (``None`` where a column does not fit)."""
+    n = gathered.n
     names_read: list[str] = []
     kinds: list[FieldKind] = []
     decoded: dict[str, _binary._Decoded] = {}
     defaults: dict[str, Any] = {}
-    for field, count, values in zip(plan, seen, columns):
-        if count == 0:
-            if field.info.is_required() and n:
+    for i, f in enumerate(gathered.plan):
+        if not gathered.given[i]:
+            if f.info.is_required() and n:
                 return None
-            defaults[field.name] = field.info
+            defaults[f.name] = f.info
             continue
-        if count != n:
-            return None  # given in some documents only: each document's fields_set differs
-        if field.kind.kind == "tensor":
-            d = _tensor_values(field, values, n)
+        if f.kind.kind == "tensor":
+            d = _tensor_column(f, gathered.tensors[i], n)
             if d is None:
                 return None
         else:
-            if not set(map(type, values)) <= set(field.allowed):
-                return None
             try:
-                validated = field.adapter.validate_python(values)  # type: ignore[union-attr]
+                validated = f.adapter.validate_python(gathered.scalars[i])  # type: ignore[union-attr]
             except ValidationError:
                 return None
-            d = _binary._Decoded(field.kind, n, values=validated)
-        names_read.append(field.name)
-        kinds.append(field.kind)
-        decoded[field.name] = d
+            d = _binary._Decoded(f.kind, n, values=validated)
+        names_read.append(f.name)
+        kinds.append(f.kind)
+        decoded[f.name] = d
     plan_ = _binary._Plan(doc_cls, names_read, kinds, [None] * len(names_read), defaults)
     return _binary._Block(plan_, n, decoded)
 
