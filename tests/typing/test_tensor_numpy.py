@@ -150,6 +150,32 @@ def test_rejects_non_numeric_values_with_field_name(value):
     assert "vec" in str(info.value)
 
 
+class _Sub(np.ndarray):
+    pass
+
+
+@pytest.mark.parametrize("doc_cls, field", [(VecDoc, "vec"), (AnyShapeDoc, "arr")])
+def test_fields_agree_with_validate_on_every_kind_of_array(doc_cls, field):
+    # a field validates its common case on a shortcut; it must give what validate() gives
+    cls = doc_cls.model_fields[field].annotation
+    for value in (
+        np.arange(4, dtype=np.float32),
+        np.arange(4, dtype=np.uint8),
+        np.array([True, False, True, False]),
+        np.arange(4).view(_Sub),
+        np.arange(8)[::2],
+    ):
+        got = getattr(doc_cls(**{field: value}), field)
+        assert type(got) is np.ndarray and np.shares_memory(got, value)
+        assert got.dtype == value.dtype and np.array_equal(got, cls.validate(value))
+    if doc_cls is VecDoc:
+        for bad in (np.arange(5.0), np.arange(4.0).reshape(1, 4), np.array(list("abcd"))):
+            with pytest.raises(ValidationError):
+                doc_cls(vec=bad)
+            with pytest.raises(ValueError):
+                cls.validate(bad)
+
+
 def test_shape_error_names_field_and_shapes():
     class Doc(BaseDoc):
         embedding: NdArray[128]
