@@ -631,8 +631,8 @@ def test_construct_docs_builds_what_validation_builds() -> None:
 
 
 def test_dict_maker_takes_any_field_name() -> None:
-    from docstack.base_doc.doc import _dict_maker
+    from docstack._internal.dicts import dict_maker
 
     names = ("a", "quote'\"", "brace}{", "x y", "lambda")
-    assert _dict_maker(names)(1, 2, 3, 4, 5) == dict(zip(names, [1, 2, 3, 4, 5]))
-    assert _dict_maker(())() == {}
+    assert dict_maker(names)(1, 2, 3, 4, 5) == dict(zip(names, [1, 2, 3, 4, 5]))
+    assert dict_maker(())() == {}

@@ -297,7 +297,7 @@ class DocVec(AnyDocArray[T_doc]):
             else:
                 columns[name] = col
         names = list(columns)
-        docs = construct_docs(t, names, [columns[k] for k in names], set(names))
+        docs = construct_docs(t, names, [columns[k] for k in names], set(names), n=len(self))
         return DocList[t](docs, validate_input_docs=False)
 
     def to(self, device: str) -> DocVec[T_doc]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import deque
-from functools import lru_cache
 from itertools import repeat
 from typing import Any, ClassVar, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from docstack._internal.dicts import dict_maker
 from docstack._internal.equality import values_equal
 from docstack._internal.fields import doc_fields, unwrap_optional
 from docstack._internal.gc_pause import paused_gc
@@ -227,16 +227,22 @@ def construct_doc(cls: type, values: dict[str, Any], fields_set: set[str]) -> An
 
 
 def construct_docs(
-    cls: type, names: list[str], columns: list[list[Any]], fields_set: set[str]
+    cls: type,
+    names: list[str],
+    columns: list[list[Any]],
+    fields_set: set[str],
+    n: Optional[int] = None,
 ) -> list[Any]:
     """Build one document per row of ``columns`` (one list per name), without validation.
 
     The bulk form of :func:`construct_doc`: the loop is inlined and the garbage collector is
     paused while the documents are made (they are all alive, so a collection in between
-    only costs time). ``fields_set`` is copied for each document.
+    only costs time). ``fields_set`` is copied for each document. ``n``, the number of
+    documents, is needed only where there are no columns (a class without fields).
     """
-    if cls.__private_attributes__ or cls.model_config.get("extra") == "allow" or not names:
+    if n is None:
         n = len(columns[0]) if columns else 0
+    if cls.__private_attributes__ or cls.model_config.get("extra") == "allow" or not names:
         return [
             construct_doc(cls, {k: c[i] for k, c in zip(names, columns)}, set(fields_set))
             for i in range(n)
@@ -244,25 +250,14 @@ def construct_docs(
     # every step is a map() over all documents, so the loops run in C; the slots are set
     # through their own descriptors (a fifth faster than object.__setattr__ by name)
     set_fields, set_extra, set_private = _SLOT_SETTERS
-    n = len(columns[0])
     run = deque(maxlen=0).extend  # consume an iterator, keeping nothing
     with paused_gc():
         out = list(map(cls.__new__, repeat(cls, n)))
-        run(map(_set, out, repeat("__dict__"), map(_dict_maker(tuple(names)), *columns)))
+        run(map(_set, out, repeat("__dict__"), map(dict_maker(tuple(names)), *columns)))
         run(map(set_fields, out, map(set.copy, repeat(fields_set, n))))
         run(map(set_extra, out, repeat(None)))
         run(map(set_private, out, repeat(None)))
     return out
-
-
-@lru_cache(maxsize=256)
-def _dict_maker(names: tuple[str, ...]) -> Any:
-    """A function of one value per name that returns the dict ``{name: value}``: a dict
-    display compiled for these names, twice as fast as ``dict(zip(names, values))``. The
-    names are written as ``repr`` literals, so any string is safe."""
-    params = ", ".join(f"v{i}" for i in range(len(names)))
-    items = ", ".join(f"{name!r}: v{i}" for i, name in enumerate(names))
-    return eval(f"lambda {params}: {{{items}}}", {})  # noqa: S307 - built from repr literals
 
 
 _SLOT_SETTERS = tuple(

@@ -410,6 +410,13 @@ def array_to_arrow(docs: Any) -> Any:
     }
     if isinstance(src, VecSource) and src.storage.tensor_type is not None:
         meta["tensor_type"] = src.storage.tensor_type._docstack_framework
+    if not arrays:
+        # documents without fields: the table's rows keep their number, and so does the
+        # metadata, for Parquet, which writes a table of no columns as one of no rows
+        meta["rows"] = len(docs)
+        schema = pa.schema(fields, metadata=_encode_meta(meta))
+        rows = pa.RecordBatch.from_struct_array(pa.array([{}] * len(docs), type=pa.struct([])))
+        return pa.Table.from_batches([rows], schema=schema)
     schema = pa.schema(fields, metadata=_encode_meta(meta))
     return pa.Table.from_arrays(arrays, schema=schema)
 
@@ -792,7 +799,10 @@ def array_from_arrow(cls: type, table: Any, tensor_type: Optional[type] = None) 
     kinds = _kinds_of_fields(schema) if doc_type is AnyDoc else doc_fields(doc_type)
     children = {name: _column_array(pa, table.column(name)) for name in kinds if name in fields}
     columns = _read_columns(doc_type, children, fields, "", kinds)
-    return build_array(cls, table.num_rows, columns, tensor_type, kinds=kinds)
+    n = table.num_rows
+    if not fields and type(table_meta.get("rows")) is int and table_meta["rows"] >= 0:
+        n = table_meta["rows"]  # documents without fields (see array_to_arrow)
+    return build_array(cls, n, columns, tensor_type, kinds=kinds)
 
 
 # -- Parquet -------------------------------------------------------------------------------

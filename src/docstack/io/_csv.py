@@ -44,7 +44,12 @@ import orjson
 
 from docstack._internal.fields import FieldKind, doc_fields, unwrap_optional
 from docstack.base_doc import AnyDoc, BaseDocWithoutId
-from docstack.errors import DeserializationError, DocTypeError, SchemaMismatchError
+from docstack.errors import (
+    DeserializationError,
+    DocTypeError,
+    SchemaMismatchError,
+    SerializationError,
+)
 from docstack.io._dtypes import payload_dtype
 from docstack.io._rows import (
     SEPARATOR,
@@ -294,8 +299,6 @@ def _value_cells(values: list[Any], kind: FieldKind, annotation: Any, where: str
             try:
                 cells.append(adapter.dump_json(value).decode())
             except Exception as exc:  # noqa: BLE001 - pydantic raises several classes
-                from docstack.errors import SerializationError
-
                 raise SerializationError(
                     f"column {where!r}, row {i}: cannot write {type(value).__name__}: {exc}"
                 ) from exc
@@ -355,6 +358,11 @@ def array_to_csv(docs: Any, file_path: Union[str, PathLike, Any], dialect: Any =
     columns: dict[str, list[str]] = {}
     _flatten(src, "", columns)
     header = list(columns)
+    if not header and len(docs):
+        raise SerializationError(
+            f"CSV cannot hold {len(docs)} documents of {src.doc_type.__name__}, which has no "
+            "fields: a CSV row without columns is a blank line, which readers skip"
+        )
     if hasattr(file_path, "write"):
         _write(file_path, header, columns, dialect)
         return

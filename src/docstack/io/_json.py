@@ -75,6 +75,7 @@ import orjson
 import pydantic_core
 from pydantic import ConfigDict, PydanticUserError, TypeAdapter, ValidationError
 
+from docstack._internal.dicts import dict_maker
 from docstack._internal.fields import doc_fields, is_docstack_str, unwrap_optional
 from docstack._internal.gc_pause import paused_gc
 from docstack.errors import DeserializationError, SchemaMismatchError, SerializationError
@@ -326,8 +327,12 @@ def _scalar_json(plan: _FieldPlan, values: list[Any]) -> list[Any]:
 # -- writing: documents -----------------------------------------------------------------------
 
 
-def _assemble(names: list[str], columns: list[list[Any]]) -> list[dict[str, Any]]:
-    return [dict(zip(names, row)) for row in zip(*columns)]
+def _assemble(names: list[str], columns: list[list[Any]], n: int) -> list[dict[str, Any]]:
+    """One dict per document from one column per name (a document class without fields
+    still gives ``n`` objects)."""
+    if not names:
+        return [{} for _ in range(n)]
+    return list(map(dict_maker(tuple(names)), *columns))
 
 
 def _docs_rows(doc_cls: type, docs: list[Any]) -> list[Any]:
@@ -352,7 +357,7 @@ def _docs_rows(doc_cls: type, docs: list[Any]) -> list[Any]:
             values = _scalar_json(field, values)
         names.append(field.key)
         columns.append(values)
-    return _assemble(names, columns)
+    return _assemble(names, columns, len(docs))
 
 
 def _storage_rows(doc_cls: type, storage: Any) -> list[Any]:
@@ -389,7 +394,7 @@ def _storage_rows(doc_cls: type, storage: Any) -> list[Any]:
             values = _scalar_json(field, _plain_values(storage, field.name, where, col))
         names.append(field.key)
         columns.append(values)
-    return _assemble(names, columns)
+    return _assemble(names, columns, n)
 
 
 def _plain_values(storage: Any, name: str, where: str, col: Any) -> list[Any]:
