@@ -232,8 +232,16 @@ def _rows_json(stacked: np.ndarray) -> list[Any]:
     return rows
 
 
+_SHAPE, _DTYPE = attrgetter("shape"), attrgetter("dtype")
+
+
 def _tensor_values_json(values: list[Any]) -> list[Any]:
     """JSON values of one tensor (or ``None``) per document."""
+    if values and set(map(type, values)) == {np.ndarray}:
+        # the common column: a plain array in every document (each check a C loop)
+        if len(set(map(_SHAPE, values))) == 1 and len(set(map(_DTYPE, values))) == 1:
+            dtype = values[0].dtype
+            return _rows_json(np.array(values, dtype=np.float64 if dtype.kind == "f" else dtype))
     out = list(values)
     present = [i for i, v in enumerate(values) if v is not None]
     if not present:
