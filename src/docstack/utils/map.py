@@ -5,10 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
-from multiprocessing.pool import Pool, ThreadPool
 from typing import Any, Literal
-
-from rich.progress import Progress
 
 __all__ = ["map_docs", "map_docs_batched"]
 
@@ -20,6 +17,9 @@ def _pool(backend: str, num_worker: int | None, pool: Any) -> Iterator[Any]:
     if pool is not None:
         yield pool
         return
+    # imported here: multiprocessing and rich.progress are only needed once work is mapped
+    from multiprocessing.pool import Pool, ThreadPool
+
     if backend == "thread":
         made: Any = ThreadPool(num_worker)
     elif backend == "process":
@@ -37,6 +37,8 @@ def _progress(items: Iterable[Any], total: int, show: bool, label: str) -> Itera
     if not show:
         yield from items
         return
+    from rich.progress import Progress
+
     with Progress(transient=False) as bar:
         task = bar.add_task(label, total=total)
         for item in items:
