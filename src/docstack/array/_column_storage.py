@@ -46,9 +46,14 @@ def column_class(kind: FieldKind, tensor_type: type | None) -> type[AbstractTens
     return cls.__docstack_base__
 
 
-def stack_tensors(values: list[Any], framework: str) -> Any:
-    """Stack same-shape tensors into one plain tensor of ``framework``."""
-    frameworks = {_type_framework(tp) for tp in set(map(type, values))}
+def stack_tensors(values: list[Any], framework: str, types: set[type] | None = None) -> Any:
+    """Stack same-shape tensors into one plain tensor of ``framework``.
+
+    ``types``, the set of the values' types, when the caller already has it.
+    """
+    if types is None:
+        types = set(map(type, values))
+    frameworks = {_type_framework(tp) for tp in types}
     if frameworks == {"torch"}:
         torch = sys.modules["torch"]
         stacked = torch.stack([v.as_subclass(torch.Tensor) for v in values])

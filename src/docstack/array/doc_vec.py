@@ -367,10 +367,19 @@ def _build_column(storage: ColumnStorage, name: str, kind: Any, value: Any, doc_
     _fill_column(storage, name, kind, values)
 
 
+_NONE_TYPE = type(None)
+
+
 def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]) -> None:
     """Build the column of one field from one value per document."""
     if kind.kind == "tensor":
-        rows = [v for v in values if v is not None]
+        # one pass for the types: whether any value is None, and the frameworks to stack
+        types = set(map(type, values))
+        if _NONE_TYPE in types:
+            rows = [v for v in values if v is not None]
+            types.discard(_NONE_TYPE)
+        else:
+            rows = values
         if not rows:
             storage.tensors[name] = None
             return
@@ -380,7 +389,7 @@ def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]
             storage.lists[name] = [None if v is None else cls._docstack_convert(v) for v in values]
             return
         fw = cls._docstack_framework
-        stacked = stack_tensors(rows, fw)
+        stacked = stack_tensors(rows, fw, types)
         mask = None
         if len(rows) != len(values):
             mask = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
