@@ -193,6 +193,22 @@ REFUSED = {
     "not JSON": "[{",
     "lone surrogate": '[{"text": "\\ud800", "embedding": [1.0, 2.0, 3.0, 4.0]}]',
     "huge integer": '[{"text": "a", "embedding": [99999999999999999999, 2, 3, 4]}]',
+    "byte order mark": '\ufeff[{"text": "a", "embedding": [1.0, 2.0, 3.0, 4.0]}]',
+    # deeper than pydantic's parser goes (simdjson goes further)
+    "deep object under an unknown key": (
+        '[{"text": "a", "embedding": [1.0, 2.0, 3.0, 4.0], "x": '
+        + '{"a": ' * 250
+        + "1"
+        + "}" * 250
+        + "}]"
+    ),
+    "object past the depth this reader checks": (
+        '[{"text": "a", "embedding": [1.0, 2.0, 3.0, 4.0], "x": '
+        + '{"a": ' * 65
+        + "1"
+        + "}" * 65
+        + "}]"
+    ),
 }
 
 
@@ -376,3 +392,19 @@ def test_text_that_is_not_json_is_refused_once_cut() -> None:
     assert _json_columns.read_block(Plain, text, piece_chars=300) is None
     with pytest.raises(DeserializationError):
         DocList[Plain].from_json(text)
+
+
+def test_bytes_with_a_byte_order_mark_leave_it_to_pydantic() -> None:
+    text = b'\xef\xbb\xbf[{"text": "a", "embedding": [1.0, 2.0, 3.0, 4.0]}]'
+    assert _json_columns.read_block(Plain, text) is None
+    with pytest.raises(DeserializationError):
+        DocList[Plain].from_json(text)
+
+
+def test_objects_under_unknown_keys_up_to_the_checked_depth_keep_the_column_reader() -> None:
+    nested = '{"a": ' * 64 + "1" + "}" * 64
+    text = (
+        '[{"id": "1", "x": 5, "text": "a", "embedding": [1.0, 2.0, 3.0, 4.0]},'
+        f' {{"id": "2", "text": "b", "embedding": [1.0, 2.0, 3.0, 4.0], "x": {nested}}}]'
+    )
+    assert_same_docs(read_fast(Plain, text), pydantic_docs(Plain, text))

@@ -21,7 +21,9 @@ the text through pydantic, which also writes the error messages. It answers ``No
   ``1.0`` for an ``int``, ``null`` for a field that is not ``Optional``), a tensor that is
   nested (more than one dimension), starts with an integer and holds a float, or holds a
   boolean; a field given in some documents and left out in others; ``NaN``/``Infinity``
-  constants, invalid UTF-8 or surrogates (simdjson refuses them);
+  constants, invalid UTF-8 or surrogates (simdjson refuses them); a leading byte order
+  mark, or an object nested more than 64 levels deep under a key the class does not have
+  (simdjson takes both, pydantic refuses them);
 * values the field's validation refuses.
 
 Tensors come back as pydantic makes them from a list of numbers: ``float64`` when the first
@@ -258,6 +260,8 @@ def read_block(
         return None
     if isinstance(data, bytearray):
         data = bytes(data)
+    if data[:1] == "\ufeff" or data[:3] == b"\xef\xbb\xbf":
+        return None  # simdjson skips a byte order mark; pydantic refuses the text
     cuts = _cuts(data, piece_chars)
     gathered = _gather_text(plan, _pieces(data, cuts))
     if gathered is _NOT_JSON and cuts:
@@ -306,6 +310,41 @@ def _flat_rows(data: str | bytes, rows: int, in_strings: int) -> bool:
     return True
 
 
+# objects under keys the class does not have are skipped, as pydantic skips them, but
+# pydantic refuses text nested deeper than its parser's limit (about 200 levels; simdjson
+# takes 1024): values nested deeper than this go to pydantic
+_MAX_EXTRA_DEPTH = 64
+
+
+def _plain_keys(root: Any, plan: tuple[_Field, ...]) -> bool:
+    """Whether no object of ``root`` repeats a key or holds, under a key the class does
+    not have, an object nested more than ``_MAX_EXTRA_DEPTH`` levels deep (arrays there
+    are caught by :func:`_flat_rows`)."""
+    names = {f.name for f in plan}
+    for obj in root:
+        keys = list(obj.keys())
+        if len(set(keys)) != len(keys):
+            return False  # an object with fewer fields than the class may repeat a key
+        for key in keys:
+            if key not in names and not _shallow(obj[key], _MAX_EXTRA_DEPTH):
+                return False
+    return True
+
+
+def _shallow(value: Any, depth: int) -> bool:
+    """Whether ``value`` (a simdjson proxy, or the dicts and lists it hands out for the
+    values of an object) is nested at most ``depth`` levels deep."""
+    if isinstance(value, (simdjson.Object, dict)):
+        children: Any = value.values()
+    elif isinstance(value, (simdjson.Array, list)):
+        children = value
+    else:
+        return True
+    if depth == 0:
+        return False
+    return all(_shallow(v, depth - 1) for v in children)
+
+
 def _gather(gathered: _Gathered, root: Any) -> Optional[tuple[int, int]]:
     """Add one parsed piece's documents to ``gathered``: the number of tensor rows and of
     ``[`` in string values it held, or ``None`` where it holds what this reader does not
@@ -318,20 +357,21 @@ def _gather(gathered: _Gathered, root: Any) -> Optional[tuple[int, int]]:
     columns: list[list[Any]] = [[] for _ in plan]
     pairs = [(f.name, c.append) for f, c in zip(plan, columns)]
     object_type = simdjson.Object
+    irregular = False  # an object with another number of keys than the class has fields
     try:
         for obj in root:
             if type(obj) is not object_type:
                 return None
-            if len(obj) != nkeys and len(set(obj.keys())) != len(obj):
-                return None  # a repeated key: pydantic keeps the last, simdjson the first
+            if len(obj) != nkeys:
+                if len(set(obj.keys())) != len(obj):
+                    return None  # a repeated key: pydantic keeps the last, simdjson the first
+                irregular = True
             get = obj.get
             for key, append in pairs:
                 append(get(key, _MISSING))
         seen = [n - values.count(_MISSING) for values in columns]
-        if any(count != n for count in seen) and any(
-            len(set(obj.keys())) != len(obj) for obj in root
-        ):
-            return None  # an object with fewer fields than the class may repeat a key
+        if (irregular or any(count != n for count in seen)) and not _plain_keys(root, plan):
+            return None
     except (ValueError, RuntimeError, TypeError):
         return None
     if not n:
