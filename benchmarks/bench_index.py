@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from _common import in_turns
+
 N_DOCS = 100_000
 N_QUERIES = 1000
 N_FILTER_QUERIES = 100  # filtered search is slow in DocArray: a subset of the queries
@@ -331,16 +333,13 @@ def run_index(
         out["batch_recall"] = recall(rows, truth["all"])
         if raw_index is not None:
             # in turns, so that both see the same machine: its speed drifts between runs
-            ours_s, raw_s = [], []
-            for _ in range(PAIRED_REPEATS):
-                t0 = time.perf_counter()
-                idx.find_batched(queries, search_field="embedding", limit=K)
-                t1 = time.perf_counter()
-                raw_index.knn_query(queries, k=K)
-                ours_s.append(t1 - t0)
-                raw_s.append(time.perf_counter() - t1)
-            out["paired_batch_qps"] = len(queries) / min(ours_s)
-            out["paired_raw_batch_qps"] = len(queries) / min(raw_s)
+            ours_s, raw_s = in_turns(
+                lambda: idx.find_batched(queries, search_field="embedding", limit=K),
+                lambda: raw_index.knn_query(queries, k=K),
+                pairs=PAIRED_REPEATS,
+            )
+            out["paired_batch_qps"] = len(queries) / ours_s
+            out["paired_raw_batch_qps"] = len(queries) / raw_s
 
         if "filter" not in skip:
             for s in SELECTIVITIES:

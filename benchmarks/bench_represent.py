@@ -14,11 +14,10 @@ import argparse
 import json
 import os
 import platform
-import time
 
 import numpy as np
 
-from _common import best_of, run_docarray
+from _common import best_of, in_turns, run_docarray
 
 N_DOCS = 100_000
 DIM = 128
@@ -38,20 +37,6 @@ def dot_topk(embeddings: np.ndarray, query: np.ndarray) -> np.ndarray:
     scores = embeddings @ query
     top = np.argpartition(-scores, 10)[:10]
     return top[np.argsort(-scores[top])]
-
-
-def in_turns(first, second, pairs: int = 20) -> tuple[float, float]:
-    """The best time of each of two functions, run alternately ``pairs`` times: both see the
-    same machine, whose speed drifts between one part of the run and another."""
-    best_a = best_b = float("inf")
-    for _ in range(pairs):
-        t0 = time.perf_counter()
-        first()
-        t1 = time.perf_counter()
-        second()
-        t2 = time.perf_counter()
-        best_a, best_b = min(best_a, t1 - t0), min(best_b, t2 - t1)
-    return best_a, best_b
 
 
 def run_impl(impl: str, n: int) -> dict[str, float]:
