@@ -237,23 +237,23 @@ _SHAPE, _DTYPE = attrgetter("shape"), attrgetter("dtype")
 
 def _tensor_values_json(values: list[Any]) -> list[Any]:
     """JSON values of one tensor (or ``None``) per document."""
-    if values and set(map(type, values)) == {np.ndarray}:
-        # the common column: a plain array in every document (each check a C loop)
-        if len(set(map(_SHAPE, values))) == 1 and len(set(map(_DTYPE, values))) == 1:
-            dtype = values[0].dtype
-            return _rows_json(np.array(values, dtype=np.float64 if dtype.kind == "f" else dtype))
-    out = list(values)
-    present = [i for i, v in enumerate(values) if v is not None]
-    if not present:
-        return out
-    arrays = [_as_numpy(values[i]) for i in present]
-    shape, dtype = arrays[0].shape, arrays[0].dtype
-    if all(a.shape == shape and a.dtype == dtype for a in arrays):
+    present: Optional[list[int]] = None
+    if set(map(type, values)) == {np.ndarray}:
+        arrays = values  # the common column: a plain array in every document
+    else:
+        present = [i for i, v in enumerate(values) if v is not None]
+        if not present:
+            return list(values)
+        arrays = [_as_numpy(values[i]) for i in present]
+    if len(set(map(_SHAPE, arrays))) == 1 and len(set(map(_DTYPE, arrays))) == 1:
         # one C loop stacks (and widens) the whole column
-        stacked = np.array(arrays, dtype=np.float64 if dtype.kind == "f" else dtype)
-        rows = _rows_json(stacked)
+        dtype = arrays[0].dtype
+        rows = _rows_json(np.array(arrays, dtype=np.float64 if dtype.kind == "f" else dtype))
     else:
         rows = [_rows_json(a[None])[0] for a in arrays]
+    if present is None:
+        return rows
+    out = list(values)
     for i, row in zip(present, rows):
         out[i] = row
     return out
