@@ -88,6 +88,8 @@ class AnyDocArray(ArrayIOMixin, Generic[T_doc]):
         """``docs`` as a list of valid items (dicts validated); raises naming this array type."""
         items = docs if isinstance(docs, list) else list(docs)
         t = self.doc_type
+        if isinstance(docs, AnyDocArray) and items is docs and docs.doc_type is t:
+            return items  # a DocList of this type checked its documents as they came in
         allowed = BaseDocWithoutId if t is AnyDoc else t
         # one check per distinct type, not per document
         if all(isinstance(tp, type) and issubclass(tp, allowed) for tp in set(map(type, items))):

@@ -81,10 +81,7 @@ class DocVec(AnyDocArray[T_doc]):
             raise DocTypeError("DocVec needs a document type: DocVec[MyDoc](docs)")
         if tensor_type is not None and tensor_type._docstack_framework == "any":
             tensor_type = None
-        if isinstance(docs, DocList) and docs.doc_type is t:
-            items = docs  # a DocList[T] holds only T documents: it checked them on the way in
-        else:
-            items = self._validate_docs(docs)
+        items = self._validate_docs(docs)
         storage = ColumnStorage(t, len(items), dict(self._field_kinds()), tensor_type)
         for name, kind in storage.kinds.items():
             values = list(map(attrgetter(name), items))
