@@ -10,18 +10,17 @@ Workload: 100k documents of ``text: str`` + ``embedding: NdArray[128]`` (float32
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
 
 import numpy as np
 
-from _common import best_of, in_turns, run_docarray
+from _common import best_of, half_parser, in_turns, run_rounds, serve_half
 
 N_DOCS = 100_000
 DIM = 128
 REPEATS = 3
+ROUNDS = 3
 
 
 def make_data(n: int, dim: int):
@@ -101,26 +100,18 @@ def bare_numpy(n: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--impl", default="both", choices=["both", "docstack", "docarray"])
-    parser.add_argument("--n", type=int, default=N_DOCS)
-    parser.add_argument("--json", action="store_true", help="print one JSON line (internal)")
-    args = parser.parse_args()
-
-    if args.impl != "both":
-        result = run_impl(args.impl, args.n)
-        print(json.dumps(result) if args.json else result)
+    args = half_parser(__doc__, N_DOCS, ROUNDS).parse_args()
+    if serve_half(args, run_impl):
         return
 
-    ours = run_impl("docstack", args.n)
-    theirs = run_docarray(__file__, ["--n", str(args.n)])
+    ours, theirs = run_rounds(__file__, ["--n", str(args.n)], args.rounds)
     bare = bare_numpy(args.n)
-    import numpy
 
     print(
         f"# bench_represent: {args.n} docs of text + NdArray[{DIM}] float32; best of "
-        f"{REPEATS} (find: best of 10)\n# machine: {platform.machine()}, {os.cpu_count()} "
-        f"cores, Python {platform.python_version()}, numpy {numpy.__version__}"
+        f"{REPEATS} (find: best of 10) in each of {args.rounds} rounds per library, the order "
+        f"alternating\n# machine: {platform.machine()}, {os.cpu_count()} "
+        f"cores, Python {platform.python_version()}, numpy {np.__version__}"
     )
     print("\n| step | docstack (s) | DocArray 0.41 (s) | DocArray / docstack |")
     print("|---|---:|---:|---:|")

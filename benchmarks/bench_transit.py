@@ -11,19 +11,18 @@ DocList and as a DocVec. Each step is the best of a few runs; sizes are in MB.
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
 import os
 import platform
 
 import numpy as np
 
-from _common import best_of, run_docarray
+from _common import best_of, half_parser, run_rounds, serve_half
 
 N_DOCS = 100_000
 DIM = 128
 REPEATS = 3
+ROUNDS = 2
 
 
 def make_data(n: int, dim: int):
@@ -117,23 +116,17 @@ def _row(label: str, ours: float, theirs: float | None, goal: str = "") -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--impl", default="both", choices=["both", "docstack", "docarray"])
-    parser.add_argument("--n", type=int, default=N_DOCS)
-    parser.add_argument("--json", action="store_true", help="print one JSON line (internal)")
-    args = parser.parse_args()
-
-    if args.impl != "both":
-        result = run_impl(args.impl, args.n)
-        print(json.dumps(result) if args.json else result)
+    args = half_parser(__doc__, N_DOCS, ROUNDS).parse_args()
+    if serve_half(args, run_impl):
         return
 
-    ours = run_impl("docstack", args.n)
-    theirs = run_docarray(__file__, ["--n", str(args.n)]) or {}
+    ours, theirs = run_rounds(__file__, ["--n", str(args.n)], args.rounds)
+    theirs = theirs or {}
     bare = bare_numpy(args.n)
 
     print(
-        f"# bench_transit: {args.n} docs of text + NdArray[{DIM}] float32; best of {REPEATS}\n"
+        f"# bench_transit: {args.n} docs of text + NdArray[{DIM}] float32; best of {REPEATS} "
+        f"in each of {args.rounds} rounds per library, the order alternating\n"
         f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, numpy {np.__version__}"
     )
