@@ -12,7 +12,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from docstack import BaseDoc, DocList, DocVec
 from docstack.errors import DocTypeError
@@ -147,6 +147,102 @@ def test_construction_error_names_the_doc_vec_type():
     assert "DocList" not in message and "position 1" in message
     with pytest.raises(DocTypeError, match=r"^DocVec\[Chunk\] accepts only"):
         DocVec[Chunk](DocList[Other]([Other()]))
+
+
+class Captioned(Chunk):
+    caption: str = ""
+
+
+class Renamed(Chunk):
+    """A subclass with methods only: it has no field that a Chunk column would lose."""
+
+    def shout(self) -> str:
+        return self.title.upper()
+
+
+class Loose(Chunk):
+    model_config = ConfigDict(extra="allow")
+
+
+class Page(BaseDoc):
+    chunk: Chunk
+    maybe: Optional[Chunk] = None
+    chunks: DocList[Chunk] = DocList[Chunk]()
+
+
+class Book(BaseDoc):
+    page: Page
+
+
+def test_construction_refuses_documents_whose_fields_would_be_lost():
+    plain, captioned = Chunk(title="a", vec=[1, 2]), Captioned(title="b", vec=[3, 4], caption="c")
+    with pytest.raises(DocTypeError) as info:
+        DocVec[Chunk]([plain, captioned])
+    message = str(info.value)
+    assert message.startswith("DocVec[Chunk] keeps the fields of Chunk only")
+    assert "position 1" in message and "Captioned" in message and "'caption'" in message
+    # a DocList[Chunk] holds the subclass as it is; its DocVec would not
+    with pytest.raises(DocTypeError, match="'caption'"):
+        DocList[Chunk]([plain, captioned]).to_doc_vec()
+    # extra values of a class that allows them count too
+    with pytest.raises(DocTypeError, match="'note'"):
+        DocVec[Chunk]([Loose(title="a", vec=[1, 2]), Loose(title="b", vec=[1, 2], note=1)])
+    # a subclass without fields of its own loses nothing: accepted, stored as Chunk
+    dv = DocVec[Chunk]([Renamed(title="r", vec=[1, 1]), Loose(title="l", vec=[0, 0])])
+    assert dv.title == ["r", "l"] and type(dv.to_doc_list()[0]) is Chunk
+
+
+@pytest.mark.parametrize(
+    "page, where",
+    [
+        (lambda c: Page(chunk=c), "field 'chunk' of Page"),
+        (lambda c: Page(chunk=Chunk(title="x", vec=[0, 0]), maybe=c), "field 'maybe' of Page"),
+        (
+            lambda c: Page(
+                chunk=Chunk(title="x", vec=[0, 0]), chunks=[Chunk(title="y", vec=[0, 0]), c]
+            ),
+            "field 'chunks' of Page, in the document at position {i}",
+        ),
+    ],
+)
+def test_nested_documents_whose_fields_would_be_lost_are_refused(page, where):
+    captioned = Captioned(title="b", vec=[3, 4], caption="c")
+    fine = Page(chunk=Chunk(title="x", vec=[0, 0]))
+    with pytest.raises(DocTypeError) as info:
+        DocVec[Page]([fine, page(captioned)])
+    assert str(info.value).startswith(where.format(i=1)) and "'caption'" in str(info.value)
+    with pytest.raises(DocTypeError) as info:
+        DocVec[Book]([Book(page=page(captioned))])
+    assert str(info.value).startswith(f"field 'page' of Book: {where.format(i=0)}")
+
+
+def test_writes_of_documents_whose_fields_would_be_lost_change_nothing():
+    captioned = Captioned(title="b", vec=[3, 4], caption="c")
+    dv = DocVec[Page]([Page(chunk=Chunk(title=f"{i}", vec=[i, i])) for i in range(2)])
+    before = dv.to_doc_list()
+    with pytest.raises(DocTypeError, match="^field 'chunk' of Page: .*'caption'"):
+        dv[0].chunk = captioned
+    with pytest.raises(DocTypeError, match="^field 'chunks' of Page: .*'caption'"):
+        dv[0].chunks = [captioned]
+    # a whole document: refused before any of its fields (the id first) is written
+    with pytest.raises(DocTypeError, match="^field 'chunk' of Page: .*'caption'"):
+        dv[1] = Page(chunk=captioned)
+    with pytest.raises(DocTypeError, match="^field 'chunks' of Page: .*'caption'"):
+        dv[0:2] = [
+            Page(chunk=Chunk(title="n", vec=[0, 0])),
+            Page(chunk=plain_chunk(), chunks=[captioned]),
+        ]
+    with pytest.raises(DocTypeError, match="^field 'chunk' of Page: .*'caption'"):
+        dv.chunk = [Chunk(title="n", vec=[0, 0]), captioned]
+    with pytest.raises(DocTypeError, match="^field 'chunk' of Page: .*'caption'"):
+        dv[1:].chunk = [captioned]
+    with pytest.raises(DocTypeError, match="'caption'"):
+        dv.chunk[0] = captioned
+    assert dv.to_doc_list() == before and [d.id for d in dv] == [d.id for d in before]
+
+
+def plain_chunk() -> Chunk:
+    return Chunk(title="p", vec=[0, 0])
 
 
 def test_needs_a_type():
@@ -504,6 +600,55 @@ def test_fancy_indexing_copies():
     out.v[0, 0] = 1000
     out[1].title = "only in the copy"
     assert dv.v[0, 0] == 0 and dv.title[1] == "t1"
+
+
+class Holder(BaseDoc):
+    chunks: DocList[Chunk] = DocList[Chunk]()
+    r: Optional[NdArray] = None
+    inner: Optional[Inner] = None
+    tags: list[str] = []
+
+
+def make_holders() -> list[Holder]:
+    return [
+        Holder(
+            chunks=[Chunk(title=f"{i}.{j}", vec=[i, j]) for j in range(2)],
+            r=np.zeros(i + 1),  # ragged: kept as a list
+            inner=None if i == 1 else Inner(e=[i, i]),  # some None: kept as a list
+            tags=["a"],
+        )
+        for i in range(3)
+    ]
+
+
+@pytest.mark.parametrize("key", [[0, 2], np.array([True, False, True])])
+def test_fancy_indexing_copies_doc_list_fields_ragged_tensors_and_listed_documents(key):
+    dv = DocVec[Holder](make_holders())
+    out = dv[key]
+    for doc in out:
+        doc.chunks[0].title = "changed"
+        doc.chunks[1].vec[0] = 99
+        doc.r[0] = 7
+        doc.inner.s = "changed"
+    assert DocVec[Holder](make_holders()).to_doc_list() == dv.to_doc_list()
+    assert out[1].chunks[0].title == "changed" and out[1].r.tolist() == [7, 0, 0]
+    # plain Python values are shared, as in any shallow copy
+    out[0].tags.append("b")
+    assert dv[0].tags == ["a", "b"]
+
+
+def test_copy_owns_every_column():
+    dv = DocVec[Doc](make_docs(4))
+    other = dv.copy()
+    assert type(other) is type(dv) and other == dv
+    other.v[0, 0] = 1000
+    other[1].title = "t"
+    other[1].inner.e[0] = 50
+    other[2].chunks[0].title = "c"
+    assert dv == DocVec[Doc](make_docs(4)) and other != dv
+    part = dv[1:].copy()  # a slice shares its columns; its copy does not
+    part[0].title = "only in the copy"
+    assert len(part) == 3 and part[0].title == "only in the copy" and dv[1].title == "t1"
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ upcast to a wider dtype, a presence mask created for a ``None``, a column turned
 
 from __future__ import annotations
 
+import copy
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
@@ -112,6 +113,20 @@ def _to_framework(value: Any, framework: str) -> Any:
     if framework == "jax":
         return to_jax(value)
     return to_numpy(value)
+
+
+def _copy_value(value: Any) -> Any:
+    """A copy of a ragged tensor, a document or a DocList held in a list column."""
+    if value is None:
+        return None
+    framework = framework_of(value)
+    if framework == "torch":
+        return value.clone()
+    if framework in ("jax", "tensorflow"):  # immutable
+        return value
+    if framework is not None:
+        return value.copy()
+    return copy.deepcopy(value)
 
 
 @dataclass
@@ -293,9 +308,15 @@ class ColumnStorage:
         for name, nested in self.docs.items():
             out.docs[name] = nested[key]
         for name, vecs in self.doc_lists.items():
-            out.doc_lists[name] = [vecs[i] for i in idx]
+            out.doc_lists[name] = [None if vecs[i] is None else vecs[i].copy() for i in idx]
         for name, values in self.lists.items():
-            out.lists[name] = [values[i] for i in idx]
+            picked = [values[i] for i in idx]
+            if self.kinds[name].kind != "other":
+                # ragged tensors and nested documents are the documents' data, copied like
+                # the stacked columns; other values (str, list, dict...) are shared, as in
+                # any shallow copy
+                picked = [_copy_value(v) for v in picked]
+            out.lists[name] = picked
         return out
 
     def detached(self) -> ColumnStorage:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from operator import attrgetter
 from typing import Any, ClassVar, overload
@@ -42,7 +43,9 @@ class DocVec(AnyDocArray[T_doc]):
     original: its tensor columns share memory with the original's, and every write through
     it (to a view's field, or a whole column) reaches the original (torch cannot slice with
     a negative step, so there the slice's torch columns are copies, yet writes through it
-    still reach the original). Index lists and boolean masks copy.
+    still reach the original). Index lists and boolean masks copy the documents' data:
+    tensors, nested documents and ``DocList`` fields (other values, such as a ``list`` or a
+    ``dict`` field's, are shared, as in any shallow copy); so does :meth:`copy`.
 
     An ``Optional`` tensor field may be ``None`` in some documents: the column is stacked
     with a mask, ``docs[i].field`` is ``None`` where it is missing, and ``docs.field`` is the
@@ -82,11 +85,18 @@ class DocVec(AnyDocArray[T_doc]):
         if tensor_type is not None and tensor_type._docstack_framework == "any":
             tensor_type = None
         items = self._validate_docs(docs)
+        _refuse_lost_fields(type(self), items)
         storage = ColumnStorage(t, len(items), dict(self._field_kinds()), tensor_type)
         for name, kind in storage.kinds.items():
             values = list(map(attrgetter(name), items))
             _fill_column(storage, name, kind, values)
         object.__setattr__(self, "_storage", storage)
+
+    def _check_doc(self, doc: Any, position: int | None = None) -> Any:
+        doc = super()._check_doc(doc, position)
+        _refuse_lost_fields(type(self), [doc], position)
+        _refuse_lost_nested(type(self), doc)
+        return doc
 
     @classmethod
     def _from_storage(cls, storage: AnyStorage) -> DocVec:
@@ -269,6 +279,26 @@ class DocVec(AnyDocArray[T_doc]):
         _build_column(built, name, kind, value, self.doc_type)
         storage.assign_rows(name, range(n), built)
 
+    def copy(self) -> DocVec[T_doc]:
+        """A DocVec with copies of this one's columns: writes to either never reach the other.
+
+        Tensors, nested documents and ``DocList`` fields are copied; other values (a
+        ``list`` or ``dict`` field's) are shared, as in any shallow copy.
+
+        Example
+        -------
+        >>> from docstack import BaseDoc, DocVec
+        >>> from docstack.typing import NdArray
+        >>> class D(BaseDoc):
+        ...     v: NdArray[2]
+        >>> docs = DocVec[D]([D(v=[1, 2])])
+        >>> other = docs.copy()
+        >>> other[0].v[0] = 9
+        >>> docs[0].v.tolist(), other[0].v.tolist()
+        ([1, 2], [9, 2])
+        """
+        return self[np.arange(len(self))]
+
     # -- conversions ------------------------------------------------------------------------
 
     def to_doc_list(self) -> DocList[T_doc]:
@@ -363,11 +393,71 @@ def _build_column(storage: ColumnStorage, name: str, kind: Any, value: Any, doc_
     if len(values) != n:
         raise ValueError(f"column {name!r} needs {n} values, got {len(values)}")
     values = validate_field_values(doc_type, name, values)
+    # built aside first: a column that cannot be built (a nested document of a subclass
+    # with fields the column's type lacks) leaves the old one in place
+    built = ColumnStorage(storage.doc_type, n, storage.kinds, storage.tensor_type)
+    _fill_column(built, name, kind, values)
     storage.drop_column(name)
-    _fill_column(storage, name, kind, values)
+    for target, source in (
+        (storage.tensors, built.tensors),
+        (storage.docs, built.docs),
+        (storage.doc_lists, built.doc_lists),
+        (storage.lists, built.lists),
+    ):
+        if name in source:
+            target[name] = source[name]
 
 
 _NONE_TYPE = type(None)
+
+
+@functools.lru_cache(maxsize=256)
+def _lost_fields(doc_type: type, subclass: type) -> tuple[str, ...]:
+    """The fields of ``subclass`` (a subclass of ``doc_type``) that ``doc_type`` lacks."""
+    return tuple(name for name in subclass.model_fields if name not in doc_type.model_fields)
+
+
+def _refuse_lost_fields(vec_type: type, items: list[Any], position: int | None = None) -> None:
+    """Raise a DocTypeError if a document's class has fields the DocVec's type lacks.
+
+    A DocVec keeps the columns of its document type only: the extra fields of a subclass
+    (or its extra values, with ``extra='allow'``) would be dropped without a word.
+    """
+    doc_type = vec_type.doc_type
+    for tp in set(map(type, items)) - {doc_type, _NONE_TYPE}:
+        lost = _lost_fields(doc_type, tp)
+        if not lost and tp.model_config.get("extra") != "allow":
+            continue
+        for i, doc in enumerate(items):
+            extra = (*lost, *(doc.__pydantic_extra__ or ())) if type(doc) is tp else ()
+            if not extra:
+                continue
+            where = f"the document at position {position if position is not None else i}"
+            raise DocTypeError(
+                f"{vec_type._type_label()} keeps the fields of {doc_type.__name__} only: "
+                f"{where} is a {tp.__name__}, whose field(s) {', '.join(map(repr, extra))} "
+                f"would be lost; use DocVec[{tp.__name__}], or a DocList, which keeps each "
+                "document as it is"
+            )
+
+
+def _refuse_lost_nested(vec_type: type, doc: Any) -> None:
+    """:func:`_refuse_lost_fields` for the nested documents of ``doc``, at any depth, before
+    it is written into a DocVec's columns (so a refused document changes nothing)."""
+    for name, kind in vec_type._field_kinds().items():
+        if kind.kind not in ("doc", "doclist") or kind.doc_cls is AnyDoc:
+            continue
+        value = getattr(doc, name)
+        if value is None:
+            continue
+        nested_type = DocVec[kind.doc_cls]
+        items = [value] if kind.kind == "doc" else list(value)
+        try:
+            _refuse_lost_fields(nested_type, items)
+            for item in items:
+                _refuse_lost_nested(nested_type, item)
+        except DocTypeError as e:
+            raise DocTypeError(f"field {name!r} of {vec_type.doc_type.__name__}: {e}") from None
 
 
 def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]) -> None:
@@ -402,14 +492,30 @@ def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]
         storage.lists[name] = values
     elif kind.kind == "doc":
         if any(v is None for v in values):
+            try:  # the same rule as a stacked column, though this list would keep them
+                _refuse_lost_fields(DocVec[kind.doc_cls], values)
+            except DocTypeError as e:
+                raise DocTypeError(f"field {name!r} of {storage.doc_type.__name__}: {e}") from None
             storage.lists[name] = values
         else:
-            storage.docs[name] = DocVec[kind.doc_cls](values, tensor_type=storage.tensor_type)
+            try:
+                nested = DocVec[kind.doc_cls](values, tensor_type=storage.tensor_type)
+            except DocTypeError as e:  # name the field: the position is the document's
+                raise DocTypeError(f"field {name!r} of {storage.doc_type.__name__}: {e}") from None
+            storage.docs[name] = nested
     elif kind.kind == "doclist":
-        storage.doc_lists[name] = [
-            None if v is None else DocVec[kind.doc_cls](v, tensor_type=storage.tensor_type)
-            for v in values
-        ]
+        vecs: list[Any] = []
+        for i, v in enumerate(values):
+            try:
+                vecs.append(
+                    None if v is None else DocVec[kind.doc_cls](v, tensor_type=storage.tensor_type)
+                )
+            except DocTypeError as e:
+                raise DocTypeError(
+                    f"field {name!r} of {storage.doc_type.__name__}, in the document at "
+                    f"position {i}: {e}"
+                ) from None
+        storage.doc_lists[name] = vecs
     else:
         storage.lists[name] = values
 

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from pydantic import ConfigDict, create_model
 
+from docstack.errors import DocTypeError
+
 __all__ = ["ColumnStore", "view_class", "make_view"]
 
 
@@ -65,7 +67,10 @@ def _setattr(self: Any, name: str, value: Any) -> None:
     doc_cls = type(self).__docstack_view_of__
     if name in doc_cls.model_fields:
         validated = validate_field(doc_cls, name, value)
-        self._docstack_store.set_value(name, self._docstack_index, validated)
+        try:
+            self._docstack_store.set_value(name, self._docstack_index, validated)
+        except DocTypeError as e:  # a nested DocVec refused the value: name the field
+            raise DocTypeError(f"field {name!r} of {doc_cls.__name__}: {e}") from None
         return
     if name in ("_docstack_store", "_docstack_index"):
         object.__setattr__(self, name, value)
