@@ -38,6 +38,7 @@ from docstack.typing import (  # noqa: E402
 from docstack.typing.tensor._base import concrete_tensor_class  # noqa: E402
 from docstack.typing.tensor._convert import (  # noqa: E402
     framework_of,
+    to_framework,
     to_jax,
     to_numpy,
     to_tensorflow,
@@ -155,6 +156,18 @@ def test_conversions_to_other_frameworks():
     assert isinstance(TorchTensor.validate(value), TorchTensor)
     assert np.asarray(JaxArray.validate(value)).tolist() == [[1.5, 2.5]]
     assert type(NdArray.validate(value)) is np.ndarray
+
+
+@pytest.mark.parametrize("framework", ["numpy", None, "torch", "jax", "tensorflow"])
+def test_to_framework_names_each_framework(framework):
+    out = to_framework(np.array([[1.5, 2.5]], np.float32), framework)
+    assert framework_of(out) == (framework or "numpy")
+    assert to_numpy(out).tolist() == [[1.5, 2.5]]
+
+
+def test_to_framework_refuses_an_unknown_name():
+    with pytest.raises(ValueError, match="unknown tensor framework 'mxnet'"):
+        to_framework([1.0], "mxnet")
 
 
 # --------------------------------------------------------------------------------------------

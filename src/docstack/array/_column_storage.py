@@ -19,7 +19,11 @@ import numpy as np
 
 from docstack._internal.fields import FieldKind
 from docstack.typing.tensor._base import AbstractTensor, concrete_tensor_class
-from docstack.typing.tensor._convert import framework_of, to_jax, to_numpy, to_torch
+from docstack.typing.tensor._convert import (
+    framework_of,
+    to_framework,
+    to_numpy,
+)
 
 __all__ = [
     "ColumnStorage",
@@ -108,11 +112,9 @@ def _type_framework(tp: type) -> str | None:
 
 
 def _to_framework(value: Any, framework: str) -> Any:
-    if framework == "torch":
-        return to_torch(value)
-    if framework == "jax":
-        return to_jax(value)
-    return to_numpy(value)
+    # a TensorFlow column is filled in numpy (its tensors cannot be written in place) and
+    # converted by its tensor class once built
+    return to_framework(value, "numpy" if framework == "tensorflow" else framework)
 
 
 def _copy_value(value: Any) -> Any:

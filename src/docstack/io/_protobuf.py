@@ -46,10 +46,8 @@ from docstack.io.proto import load_messages
 from docstack.typing.tensor._base import concrete_tensor_class
 from docstack.typing.tensor._convert import (
     framework_of,
-    to_jax,
+    to_framework,
     to_numpy,
-    to_tensorflow,
-    to_torch,
 )
 from docstack.typing.tensor._shape import check_shape
 
@@ -281,20 +279,10 @@ def _framework(t: Any) -> str:
     return fw
 
 
-def _to_framework(arr: np.ndarray, fw: str) -> Any:
-    if fw == "numpy":
-        return arr
-    if fw == "torch":
-        return to_torch(arr)
-    if fw == "jax":
-        return to_jax(arr)
-    return to_tensorflow(arr)
-
-
 def _read_tensor(t: Any) -> Any:
     """The ``TensorProto`` ``t`` as a plain tensor of its recorded framework."""
     fw = _framework(t)
-    return _to_framework(_read_array(t), fw)
+    return to_framework(_read_array(t), fw)
 
 
 # -- writing documents ----------------------------------------------------------------------
@@ -1205,7 +1193,7 @@ def _rows_of_column(
             raise _Problem(
                 f"a tensor column of shape {_short(arr.shape)} for {n} documents", _CORRUPT
             )
-        rows = [_to_framework(row, fw) for row in arr]
+        rows = [to_framework(row, fw) for row in arr]
         if mask is not None:
             rows = [r if m else None for r, m in zip(rows, mask.tolist())]
         return rows

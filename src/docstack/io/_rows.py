@@ -36,11 +36,9 @@ from docstack.errors import DeserializationError, SchemaMismatchError
 from docstack.typing.tensor._base import concrete_tensor_class
 from docstack.typing.tensor._convert import (
     framework_of,
-    to_jax,
     to_numpy,
-    to_tensorflow,
-    to_torch,
 )
+from docstack.typing.tensor._convert import to_framework as _convert_to_framework
 from docstack.typing.tensor._shape import check_shape
 from docstack.typing.tensor.any_tensor import AnyTensor
 
@@ -107,16 +105,11 @@ def plain_doc_type(doc: Any) -> type:
 
 
 def to_framework(value: Any, framework: Optional[str]) -> Any:
-    """``value`` (numpy) as a plain tensor of ``framework`` (``None`` or 'numpy': unchanged)."""
-    if framework is None or framework == "numpy":
-        return value
-    if framework == "torch":
-        return to_torch(value)
-    if framework == "jax":
-        return to_jax(value)
-    if framework == "tensorflow":
-        return to_tensorflow(value)
-    raise DeserializationError(f"unknown tensor framework {framework!r}")
+    """``value`` (numpy) as a plain tensor of ``framework`` (``None`` or 'numpy': unchanged);
+    an unknown framework name is a ``DeserializationError``."""
+    if framework is not None and framework not in FRAMEWORKS:
+        raise DeserializationError(f"unknown tensor framework {framework!r}")
+    return _convert_to_framework(value, framework)
 
 
 def tensor_type_of(framework: Optional[str]) -> Optional[type]:

@@ -14,6 +14,7 @@ __all__ = [
     "to_torch",
     "to_jax",
     "to_tensorflow",
+    "to_framework",
     "is_tensor_like",
 ]
 
@@ -204,3 +205,25 @@ def to_tensorflow(value: Any) -> Any:
             raise ValueError(f"expected a tensor of numbers, got dtype {dtype.name}")
         return value if isinstance(value, tf.Tensor) else tf.convert_to_tensor(value)
     return tf.convert_to_tensor(to_numeric_numpy(value))
+
+
+def to_framework(value: Any, framework: str | None) -> Any:
+    """Convert ``value`` to a plain tensor of ``framework``: ``'numpy'`` (or ``None``),
+    ``'torch'``, ``'jax'`` or ``'tensorflow'``, with the conversions above.
+
+    Raises ``ValueError`` for any other framework name.
+
+    Example
+    -------
+    >>> to_framework([1, 2], 'numpy')
+    array([1, 2])
+    """
+    convert = _CONVERTERS.get("numpy" if framework is None else framework)
+    if convert is None:
+        raise ValueError(
+            f"unknown tensor framework {framework!r}; expected numpy, torch, jax or tensorflow"
+        )
+    return convert(value)
+
+
+_CONVERTERS = {"numpy": to_numpy, "torch": to_torch, "jax": to_jax, "tensorflow": to_tensorflow}
