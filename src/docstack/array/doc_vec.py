@@ -411,6 +411,13 @@ def _build_column(storage: ColumnStorage, name: str, kind: Any, value: Any, doc_
 _NONE_TYPE = type(None)
 
 
+def _types(values: list[Any], likely: type) -> set[type]:
+    """The set of the values' types; counting in a list is twice as fast as building the set
+    when every value is of the ``likely`` type, as in most columns."""
+    types = list(map(type, values))
+    return {likely} if types.count(likely) == len(types) and types else set(types)
+
+
 @functools.lru_cache(maxsize=256)
 def _lost_fields(doc_type: type, subclass: type) -> tuple[str, ...]:
     """The fields of ``subclass`` (a subclass of ``doc_type``) that ``doc_type`` lacks."""
@@ -424,7 +431,8 @@ def _refuse_lost_fields(vec_type: type, items: list[Any], position: int | None =
     (or its extra values, with ``extra='allow'``) would be dropped without a word.
     """
     doc_type = vec_type.doc_type
-    for tp in set(map(type, items)) - {doc_type, _NONE_TYPE}:
+    types = _types(items, doc_type)
+    for tp in types - {doc_type, _NONE_TYPE}:
         lost = _lost_fields(doc_type, tp)
         if not lost and tp.model_config.get("extra") != "allow":
             continue
@@ -464,7 +472,7 @@ def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]
     """Build the column of one field from one value per document."""
     if kind.kind == "tensor":
         # one pass for the types: whether any value is None, and the frameworks to stack
-        types = set(map(type, values))
+        types = _types(values, np.ndarray)
         if _NONE_TYPE in types:
             rows = [v for v in values if v is not None]
             types.discard(_NONE_TYPE)
