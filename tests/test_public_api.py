@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import subprocess
+import sys
 
 import pytest
 
@@ -50,3 +52,16 @@ def test_unknown_attribute_is_an_attribute_error():
     typing_module = importlib.import_module("docstack.typing")
     with pytest.raises(AttributeError):
         typing_module.NotAType  # noqa: B018
+
+
+def test_import_leaves_heavy_modules_for_first_use():
+    # map_docs' process pool and progress bar, and the HTTP client of URL loading, are
+    # imported when first used: a plain import stays light, and so do full garbage
+    # collections while documents are created
+    heavy = ["multiprocessing", "rich.progress", "urllib.request", "http.client", "ssl"]
+    code = (
+        "import sys, docstack, docstack.utils, docstack.typing, docstack.documents; "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -18,9 +18,7 @@ import binascii
 import os
 import posixpath
 import socket
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import BinaryIO
 
 from docstack.errors import LoadError
@@ -132,7 +130,11 @@ def _file_url_path(url: str) -> str:
             f"cannot load {url!r}: unsupported file URL host {parts.netloc!r} "
             "(only local files, file:///path or file://localhost/path)"
         )
-    return urllib.request.url2pathname(parts.path)
+    # imported on first use, like the rest of urllib.request: it pulls in http.client, ssl
+    # and email
+    from urllib.request import url2pathname
+
+    return url2pathname(parts.path)
 
 
 def _fetch_data_url(url: str, max_bytes: int) -> bytes:
@@ -164,9 +166,12 @@ def _is_timeout(exc: BaseException) -> bool:
 
 
 def _fetch_http(url: str, timeout: float, max_bytes: int) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    from urllib.error import HTTPError  # imported on first use: see _file_url_path
+    from urllib.request import Request, urlopen
+
+    request = Request(url, headers={"User-Agent": _USER_AGENT})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urlopen(request, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             if length is not None:
                 try:
@@ -176,7 +181,7 @@ def _fetch_http(url: str, timeout: float, max_bytes: int) -> bytes:
                 if declared > max_bytes:
                     raise _too_large(url, max_bytes, f"Content-Length is {declared}")
             return _read_capped(response, url, max_bytes)
-    except urllib.error.HTTPError as exc:
+    except HTTPError as exc:
         raise LoadError(
             f"cannot load {url!r}: HTTP status {exc.code} ({exc.reason})"
             + (" - not found" if exc.code == 404 else "")
