@@ -154,8 +154,15 @@ class _Sub(np.ndarray):
     pass
 
 
-@pytest.mark.parametrize("doc_cls, field", [(VecDoc, "vec"), (AnyShapeDoc, "arr")])
-def test_fields_agree_with_validate_on_every_kind_of_array(doc_cls, field):
+class SquareDoc(BaseDoc):
+    sq: NdArray[2, 2]
+
+
+@pytest.mark.parametrize(
+    "doc_cls, field, shape",
+    [(VecDoc, "vec", (4,)), (SquareDoc, "sq", (2, 2)), (AnyShapeDoc, "arr", (4,))],
+)
+def test_fields_agree_with_validate_on_every_kind_of_array(doc_cls, field, shape):
     # a field validates its common case on a shortcut; it must give what validate() gives
     cls = doc_cls.model_fields[field].annotation
     for value in (
@@ -165,13 +172,20 @@ def test_fields_agree_with_validate_on_every_kind_of_array(doc_cls, field):
         np.arange(4).view(_Sub),
         np.arange(8)[::2],
     ):
+        value = value.reshape(shape)
         got = getattr(doc_cls(**{field: value}), field)
         assert type(got) is np.ndarray and np.shares_memory(got, value)
         assert got.dtype == value.dtype and np.array_equal(got, cls.validate(value))
-    if doc_cls is VecDoc:
-        for bad in (np.arange(5.0), np.arange(4.0).reshape(1, 4), np.array(list("abcd"))):
+    if doc_cls is not AnyShapeDoc:
+        for bad in (
+            np.arange(5.0),
+            np.arange(4.0).reshape(1, 4),
+            np.arange(4.0).reshape(4, 1),
+            np.array(4.0),  # 0-d
+            np.array(list("abcd")).reshape(shape),
+        ):
             with pytest.raises(ValidationError):
-                doc_cls(vec=bad)
+                doc_cls(**{field: bad})
             with pytest.raises(ValueError):
                 cls.validate(bad)
 

@@ -111,6 +111,24 @@ class NdArray(AbstractTensor, np.ndarray, metaclass=_NdArrayMeta):
             return cls._docstack_validate
         general = cls._docstack_validate
         fixed = cls.__docstack_fixed_shape__
+        if fixed is not None and len(fixed) == 1:
+            # the usual embedding field: ndim and len() are read without building a tuple
+            def validate_vector(
+                value: Any,
+                _nd: type = np.ndarray,
+                _size: int = fixed[0],
+                _kinds: frozenset = _NUMERIC_KINDS,
+            ) -> Any:
+                if (
+                    type(value) is _nd
+                    and value.ndim == 1
+                    and len(value) == _size
+                    and value.dtype.kind in _kinds
+                ):
+                    return value
+                return general(value)
+
+            return validate_vector
         if fixed is not None:
 
             def validate_fixed(
