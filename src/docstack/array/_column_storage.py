@@ -256,10 +256,21 @@ class ColumnStorage:
             return "doclist", self.doc_lists[name]
         return "list", self.lists[name]
 
+    def _column_dicts(self) -> tuple[dict[str, Any], ...]:
+        return (self.tensors, self.docs, self.doc_lists, self.lists)
+
     def drop_column(self, name: str) -> None:
         """Forget the column of field ``name`` (before it is rebuilt)."""
-        for target in (self.tensors, self.docs, self.doc_lists, self.lists):
+        for target in self._column_dicts():
             target.pop(name, None)
+
+    def replace_column(self, name: str, source: ColumnStorage) -> None:
+        """Make ``source``'s column of field ``name`` (built aside, for as many documents)
+        this storage's."""
+        self.drop_column(name)
+        for target, built in zip(self._column_dicts(), source._column_dicts()):
+            if name in built:
+                target[name] = built[name]
 
     def assign_rows(self, name: str, rows: range, source: ColumnStorage) -> None:
         """Write column ``name`` of ``source`` (one row per position) into ``rows``.

@@ -21,7 +21,7 @@ from docstack.array._column_storage import (
 from docstack.array.any_array import AnyDocArray, T_doc, normalize_index
 from docstack.array.doc_list import DocList, _index_array
 from docstack.base_doc import AnyDoc
-from docstack.base_doc._view import make_view, validate_field_values
+from docstack.base_doc._view import in_field, make_view, validate_field_values
 from docstack.base_doc.doc import construct_docs
 from docstack.errors import DocTypeError
 from docstack.typing.tensor._convert import framework_of
@@ -397,15 +397,7 @@ def _build_column(storage: ColumnStorage, name: str, kind: Any, value: Any, doc_
     # with fields the column's type lacks) leaves the old one in place
     built = ColumnStorage(storage.doc_type, n, storage.kinds, storage.tensor_type)
     _fill_column(built, name, kind, values)
-    storage.drop_column(name)
-    for target, source in (
-        (storage.tensors, built.tensors),
-        (storage.docs, built.docs),
-        (storage.doc_lists, built.doc_lists),
-        (storage.lists, built.lists),
-    ):
-        if name in source:
-            target[name] = source[name]
+    storage.replace_column(name, built)
 
 
 _NONE_TYPE = type(None)
@@ -465,7 +457,7 @@ def _refuse_lost_nested(vec_type: type, doc: Any) -> None:
             for item in items:
                 _refuse_lost_nested(nested_type, item)
         except DocTypeError as e:
-            raise DocTypeError(f"field {name!r} of {vec_type.doc_type.__name__}: {e}") from None
+            raise in_field(e, name, vec_type.doc_type) from None
 
 
 def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]) -> None:
@@ -503,13 +495,13 @@ def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]
             try:  # the same rule as a stacked column, though this list would keep them
                 _refuse_lost_fields(DocVec[kind.doc_cls], values)
             except DocTypeError as e:
-                raise DocTypeError(f"field {name!r} of {storage.doc_type.__name__}: {e}") from None
+                raise in_field(e, name, storage.doc_type) from None
             storage.lists[name] = values
         else:
             try:
                 nested = DocVec[kind.doc_cls](values, tensor_type=storage.tensor_type)
             except DocTypeError as e:  # name the field: the position is the document's
-                raise DocTypeError(f"field {name!r} of {storage.doc_type.__name__}: {e}") from None
+                raise in_field(e, name, storage.doc_type) from None
             storage.docs[name] = nested
     elif kind.kind == "doclist":
         vecs: list[Any] = []
@@ -519,10 +511,7 @@ def _fill_column(storage: ColumnStorage, name: str, kind: Any, values: list[Any]
                     None if v is None else DocVec[kind.doc_cls](v, tensor_type=storage.tensor_type)
                 )
             except DocTypeError as e:
-                raise DocTypeError(
-                    f"field {name!r} of {storage.doc_type.__name__}, in the document at "
-                    f"position {i}: {e}"
-                ) from None
+                raise in_field(e, name, storage.doc_type, i) from None
         storage.doc_lists[name] = vecs
     else:
         storage.lists[name] = values

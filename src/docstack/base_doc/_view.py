@@ -63,6 +63,15 @@ def _make_property(name: str) -> property:
     return property(getter, doc=f"Field {name!r}, read from the column store.")
 
 
+def in_field(
+    error: DocTypeError, name: str, doc_cls: type, position: int | None = None
+) -> DocTypeError:
+    """``error``, raised for the value of field ``name`` of a ``doc_cls`` document (at
+    ``position`` in its array), as a DocTypeError whose message starts with that field."""
+    where = "" if position is None else f", in the document at position {position}"
+    return DocTypeError(f"field {name!r} of {doc_cls.__name__}{where}: {error}")
+
+
 def _setattr(self: Any, name: str, value: Any) -> None:
     doc_cls = type(self).__docstack_view_of__
     if name in doc_cls.model_fields:
@@ -70,7 +79,7 @@ def _setattr(self: Any, name: str, value: Any) -> None:
         try:
             self._docstack_store.set_value(name, self._docstack_index, validated)
         except DocTypeError as e:  # a nested DocVec refused the value: name the field
-            raise DocTypeError(f"field {name!r} of {doc_cls.__name__}: {e}") from None
+            raise in_field(e, name, doc_cls) from None
         return
     if name in ("_docstack_store", "_docstack_index"):
         object.__setattr__(self, name, value)
