@@ -17,6 +17,7 @@ __all__ = [
     "DeserializationError",
     "SchemaMismatchError",
     "UnsafeProtocolError",
+    "UnusableObjectError",
 ]
 
 
@@ -63,3 +64,8 @@ class UnsafeProtocolError(DeserializationError):
     Unpickling runs code chosen by whoever wrote the bytes, so docstack loads pickles only
     when the caller names ``protocol='pickle'`` or ``'pickle-array'``.
     """
+
+
+class UnusableObjectError(DocstackError, NotImplementedError):
+    """An array was used after its data moved into another one (a ``DocVec`` after
+    ``to_doc_list()`` handed its documents over, or the reverse)."""

@@ -526,7 +526,7 @@ def test_direct_nodes_are_validated_and_normalised():
         ({"t": {"$size": -1}}, r"\$size for field 't' expects a non-negative int, got -1"),
         ({"t": {"$gt": None}}, r"\$gt for field 't' expects a single orderable value"),
         ({"t": {"$lte": [1, 2]}}, r"\$lte for field 't' expects a single orderable value"),
-        ({"$and": {"a": 1}}, r"\$and expects a non-empty list of sub-queries, got dict"),
+        ({"$and": {}}, r"\$and expects a non-empty list of sub-queries, got dict"),
         ({"$and": []}, r"\$and expects a non-empty list .* empty list"),
         ({"$or": []}, r"\$or expects a non-empty list .* empty list"),
         ({"$or": "a"}, r"\$or expects a non-empty list of sub-queries, got str"),

@@ -502,7 +502,7 @@ BAD_QUERIES = [
     ({"tags": {"$size": 1.5}}, ["$size", "'tags'"]),
     ({"tags": {"$size": True}}, ["$size", "'tags'"]),
     ({"$and": []}, ["$and", "non-empty"]),
-    ({"$or": {"price": 1}}, ["$or", "list"]),
+    ({"$or": "price"}, ["$or", "list"]),
     ({"$not": []}, ["$not"]),
     ({"price": {"$not": 3}}, ["$not", "'price'"]),
     ({"price": {}}, ["'price'", "empty condition"]),
@@ -809,3 +809,30 @@ def test_mixed_int_and_float_values_are_not_rounded():
     assert [d.v for d in filter_docs(docs, {"v": 2**53})] == [2**53]
     assert [d.v for d in filter_docs(docs, {"v": {"$gt": 2.0**53}})] == [2**53 + 1]
     assert [d.v for d in filter_docs(docs, {"v": {"$in": [2**53 + 1]}})] == [2**53 + 1]
+
+
+def test_logical_operator_with_a_dict_of_conditions():
+    # DocArray's form: {'$and': {field: condition, ...}} means one sub-query per entry
+    class Item(BaseDoc):
+        name: str
+        price: int
+
+    items = DocList[Item]([Item(name=n, price=p) for n, p in [("a", 1), ("b", 5), ("a", 9)]])
+    for arr in (items, items.to_doc_vec()):
+        both = filter_docs(arr, {"$and": {"name": {"$eq": "a"}, "price": {"$gt": 5}}})
+        assert [(d.name, d.price) for d in both] == [("a", 9)]
+        either = filter_docs(arr, {"$or": {"name": {"$eq": "b"}, "price": {"$gt": 5}}})
+        assert [(d.name, d.price) for d in either] == [("b", 5), ("a", 9)]
+
+
+def test_regex_on_a_text_document_matches_its_text():
+    from docstack.documents import TextDoc
+
+    class Post(BaseDoc):
+        body: TextDoc
+
+    posts = DocList[Post]([Post(body=TextDoc(text=t)) for t in ["hello world", "bye"]])
+    assert [p.body.text for p in filter_docs(posts, {"body": {"$regex": "^hel"}})] == [
+        "hello world"
+    ]
+    assert [p.body.text for p in filter_docs(posts, {"body": {"$eq": "bye"}})] == ["bye"]

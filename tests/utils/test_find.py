@@ -264,7 +264,9 @@ def test_query_document_without_a_vector_raises():
 
 @pytest.mark.parametrize("metric", METRICS)
 def test_batched_with_a_2d_array(index, metric):
-    results = find_batched(index, QUERIES, search_field="embedding", metric=metric, limit=4)
+    results = find_batched(
+        index, QUERIES, search_field="embedding", metric=metric, limit=4
+    ).per_query()
     assert isinstance(results, list)
     assert len(results) == len(QUERIES)
     for query, result in zip(QUERIES, results):
@@ -284,7 +286,9 @@ def test_batched_query_forms(index, query_kind):
         queries = QUERIES.tolist()
     else:
         queries = query_docs
-    results = find_batched(index, queries, search_field="embedding", metric="dot", limit=3)
+    results = find_batched(
+        index, queries, search_field="embedding", metric="dot", limit=3
+    ).per_query()
     assert len(results) == len(QUERIES)
     for query, result in zip(QUERIES, results):
         single = find(index, query, search_field="embedding", metric="dot", limit=3)
@@ -323,7 +327,7 @@ def test_find_refuses_several_queries(index, form):
         find(index, query, search_field="embedding")
     assert f"got {len(QUERIES)} query" in str(info.value)
     # the same queries are fine for find_batched
-    assert len(find_batched(index, query, search_field="embedding")) == len(QUERIES)
+    assert len(find_batched(index, query, search_field="embedding").documents) == len(QUERIES)
 
 
 def test_find_refuses_several_queries_on_an_empty_index(kind):
@@ -342,9 +346,9 @@ def test_query_arrays_of_other_ranks_are_refused(index, shape):
 
 
 def test_batched_with_no_queries(index):
-    assert find_batched(index, np.zeros((0, DIM)), search_field="embedding") == []
-    assert find_batched(index, DocList[Item](), search_field="embedding") == []
-    assert find_batched(index, DocVec[Item]([]), search_field="embedding") == []
+    assert find_batched(index, np.zeros((0, DIM)), search_field="embedding") == ([], [])
+    assert find_batched(index, DocList[Item](), search_field="embedding") == ([], [])
+    assert find_batched(index, DocVec[Item]([]), search_field="embedding") == ([], [])
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,7 +362,9 @@ def test_nested_search_field(index, metric):
     want_labels, want_scores = expected(IMAGE_VECTORS, QUERY, metric, 6)
     assert labels_of(result) == want_labels
     np.testing.assert_allclose(as_numpy(result.scores), want_scores, rtol=1e-6, atol=1e-9)
-    batched = find_batched(index, QUERIES, search_field="image__embedding", metric=metric, limit=6)
+    batched = find_batched(
+        index, QUERIES, search_field="image__embedding", metric=metric, limit=6
+    ).per_query()
     assert [labels_of(r) for r in batched] == [
         expected(IMAGE_VECTORS, q, metric, 6)[0] for q in QUERIES
     ]
@@ -397,7 +403,9 @@ def test_optional_vectors_in_a_masked_docvec_column():
     data, mask = index.get_tensor_column("embedding")
     assert mask is not None and not mask.all()  # the column is stacked with a mask
     present = [i for i in range(N) if i not in MISSING]
-    results = find_batched(index, QUERIES, search_field="embedding", metric="l2", limit=10)
+    results = find_batched(
+        index, QUERIES, search_field="embedding", metric="l2", limit=10
+    ).per_query()
     for query, result in zip(QUERIES, results):
         assert labels_of(result) == expected(VECTORS[present], query, "l2", 10, present)[0]
     # the best match of a missing document's own vector is never that document
@@ -453,7 +461,7 @@ def test_torch_batched_and_device_argument():
         metric="l2",
         limit=3,
         device="cpu",
-    )
+    ).per_query()
     for query, result in zip(QUERIES, results):
         assert isinstance(result.scores, torch.Tensor)
         want_labels, want_scores = expected(VECTORS, query, "l2", 3)
@@ -511,7 +519,7 @@ def test_limit_zero(index):
     assert type(result.documents) is type(index)
     assert len(result.documents) == 0
     assert len(result.scores) == 0
-    for r in find_batched(index, QUERIES, search_field="embedding", limit=0):
+    for r in find_batched(index, QUERIES, search_field="embedding", limit=0).per_query():
         assert len(r.documents) == 0 and len(r.scores) == 0
 
 
@@ -522,7 +530,7 @@ def test_empty_index(kind, metric):
     assert type(result.documents) is type(empty)
     assert len(result.documents) == 0
     assert len(result.scores) == 0
-    results = find_batched(empty, QUERIES, search_field="embedding", metric=metric)
+    results = find_batched(empty, QUERIES, search_field="embedding", metric=metric).per_query()
     assert len(results) == len(QUERIES)
     for r in results:
         assert type(r.documents) is type(empty)
@@ -576,7 +584,7 @@ def test_descending_false_for_cosine_in_torch_and_batched():
     index = torch_items()
     results = find_batched(
         index, QUERIES, search_field="embedding", metric="cosine_sim", limit=3, descending=False
-    )
+    ).per_query()
     for query, result in zip(QUERIES, results):
         s, order = reference(VECTORS, query, "cosine_sim")
         assert labels_of(result) == order[::-1][:3].tolist()
@@ -597,9 +605,11 @@ def test_cache_is_filled_and_reused(index):
     assert len(cache) == 1
     assert labels_of(first) == labels_of(second) == expected(VECTORS, QUERY, "l2", 5)[0]
     np.testing.assert_array_equal(first.scores, second.scores)
-    batched = find_batched(index, QUERIES, search_field="embedding", limit=5, cache=cache)
+    batched = find_batched(
+        index, QUERIES, search_field="embedding", limit=5, cache=cache
+    ).per_query()
     assert len(cache) == 1
-    uncached = find_batched(index, QUERIES, search_field="embedding", limit=5)
+    uncached = find_batched(index, QUERIES, search_field="embedding", limit=5).per_query()
     assert [labels_of(r) for r in batched] == [labels_of(r) for r in uncached]
     # another field gets its own entry
     find(index, QUERY, search_field="image__embedding", cache=cache)
@@ -695,3 +705,12 @@ def test_search_field_must_hold_vectors():
     docs = DocList[Grid]([Grid(grid=np.ones((2, DIM))) for _ in range(3)])
     with pytest.raises(ValueError, match="1-D"):
         find(docs, np.ones(DIM), search_field="grid")
+
+
+def test_batched_result_unpacks_into_documents_and_scores(index):
+    docs, scores = find_batched(index, QUERIES, search_field="embedding", metric="l2", limit=3)
+    assert len(docs) == len(scores) == len(QUERIES)
+    for query, matches, row in zip(QUERIES, docs, scores):
+        want_labels, want_scores = expected(VECTORS, query, "l2", 3)
+        assert list(matches.label) == want_labels
+        np.testing.assert_allclose(as_numpy(row), want_scores, rtol=1e-6, atol=1e-9)

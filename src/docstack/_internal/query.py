@@ -370,6 +370,9 @@ def _parse_query(query: Any, valid: _Fields | None, where: str) -> FilterNode:
 
 def _parse_logical(key: str, condition: Any, valid: _Fields | None) -> FilterNode:
     if key in ("$and", "$or"):
+        if isinstance(condition, Mapping) and condition:
+            # DocArray's form: a dict whose entries are the sub-queries, one field each
+            condition = [{k: v} for k, v in condition.items()]
         if not isinstance(condition, (list, tuple)):
             raise FilterError(
                 f"{key} expects a non-empty list of sub-queries, got {_describe(condition)}"
@@ -535,6 +538,18 @@ def _py_order(a: Any, op: str, b: Any) -> bool:
         return False
 
 
+def _text_of(value: Any) -> str | None:
+    """A string's own text, or the text of a document that compares equal to its text
+    (``TextDoc('a') == 'a'``), so that ``$regex`` agrees with ``$eq``; else ``None``."""
+    if isinstance(value, str):
+        return value
+    if getattr(type(value), "__docstack_document__", False):
+        text = getattr(value, "text", None)
+        if isinstance(text, str) and value == text:
+            return text
+    return None
+
+
 def _py_match(value: Any, op: str, operand: Any) -> bool:
     """Does the present (not None) ``value`` match ``op operand``? (not $neq/$nin/$exists)"""
     if op == "$eq":
@@ -549,7 +564,8 @@ def _py_match(value: Any, op: str, operand: Any) -> bool:
     candidates = [value] if elements is None else elements
     if op == "$regex":
         pattern = re.compile(operand)
-        return any(isinstance(e, str) and pattern.search(e) is not None for e in candidates)
+        texts = (_text_of(e) for e in candidates)
+        return any(t is not None and pattern.search(t) is not None for t in texts)
     return any(_py_order(e, op, operand) for e in candidates)
 
 

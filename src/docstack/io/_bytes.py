@@ -188,7 +188,12 @@ def iter_records(read: Callable[[int], Any]) -> Iterator[Any]:
 
 
 def record_encoder(protocol: str) -> Callable[[Any], bytes]:
-    """How the per-document protocol (``'protobuf'`` or ``'pickle'``) writes one document."""
+    """How the per-document protocol (``'protobuf'``, ``'pickle'`` or ``'json'``) writes one
+    document."""
+    if protocol == "json":
+        from docstack.io._json import doc_json_bytes
+
+        return doc_json_bytes
     if protocol == "protobuf":
         from docstack.io._protobuf import doc_to_protobuf_bytes
 
@@ -220,6 +225,11 @@ def iter_record_docs(
             for payload in iter_records(read):
                 step(len(payload) + 4)
                 yield doc_from_protobuf_bytes(doc_cls, payload)
+        return
+    if protocol == "json":
+        for payload in iter_records(read):
+            step(len(payload) + 4)
+            yield doc_cls.from_json(bytes(payload))
         return
     for i, payload in enumerate(iter_records(read)):
         step(len(payload) + 4)
@@ -273,6 +283,10 @@ def doc_to_bytes(doc: Any, protocol: Optional[str] = None, compress: Optional[st
         from docstack.io._protobuf import doc_to_protobuf_bytes
 
         return _compress(doc_to_protobuf_bytes(doc), name)
+    if protocol == "json":
+        from docstack.io._json import doc_json_bytes
+
+        return _compress(doc_json_bytes(doc), name)
     return _compress(pickle.dumps(plain_doc(doc), protocol=_PICKLE_PROTOCOL), name)
 
 
@@ -297,6 +311,8 @@ def doc_from_bytes(
 
         with pickle_named_on_failure(bytes(raw[:6])):
             return doc_from_protobuf_bytes(doc_cls, raw)
+    if protocol == "json":
+        return doc_cls.from_json(bytes(raw))
     return check_loaded_doc(unpickle(raw, "the document"), doc_cls)
 
 
@@ -353,6 +369,12 @@ def array_to_bytes(
             out = pickle.dumps(docs, protocol=_PICKLE_PROTOCOL)
             step(n)
             return _compress(out, name)
+        if protocol == "json-array":
+            from docstack.io._json import array_json_bytes
+
+            out = array_json_bytes(docs)
+            step(n)
+            return _compress(out, name)
         encode_one = record_encoder(protocol)
 
         def each() -> Iterator[bytes]:
@@ -403,6 +425,10 @@ def array_from_bytes(
             raise DocTypeError(f"the payload holds a {type(loaded).__name__}, not documents")
         docs = [check_loaded_doc(d, doc_cls, i) for i, d in enumerate(loaded)]
         return make_array(cls, docs, tensor_type)
+    if protocol == "json-array":
+        if columnar:
+            return cls.from_json(bytes(raw), tensor_type=tensor_type)
+        return cls.from_json(bytes(raw))
     with progress_bar(show_progress, len(raw), "deserializing") as step:
         read = _binary.BufferReader(raw).read
         docs = list(iter_record_docs(read, protocol, doc_cls, step))

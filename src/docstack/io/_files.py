@@ -38,7 +38,7 @@ from docstack.io._bytes import (
     record_encoder,
 )
 from docstack.io._compression import SUFFIXES, check_compression
-from docstack.io._protocols import PROTOCOLS, check_protocol
+from docstack.io._protocols import PROTOCOLS, WHOLE_ARRAY_PROTOCOLS, check_protocol
 
 __all__ = ["save_binary", "load_binary", "protocol_and_compression_from_path", "BLOCK_SIZE"]
 
@@ -218,7 +218,7 @@ def save_binary(
                     step(len(chunk))
                 f.write(_binary.END_MARK + n.to_bytes(8, "little"))
             return
-        if protocol in ("protobuf-array", "pickle-array"):
+        if protocol in WHOLE_ARRAY_PROTOCOLS:
             f.write(array_to_bytes(docs, protocol, compress=compress, show_progress=show_progress))
             return
         encode_one = record_encoder(protocol)
@@ -255,7 +255,7 @@ def load_binary(
         return docs
     if protocol == "docstack" and getattr(cls, "_docstack_columnar", False):
         return _load_doc_vec(cls, file, compress, show_progress, tensor_type)
-    if protocol in ("protobuf-array", "pickle-array"):
+    if protocol in WHOLE_ARRAY_PROTOCOLS:
         with _open_for_read(file) as f:
             data = f.read()
         return array_from_bytes(cls, data, protocol, compress, show_progress, tensor_type)
@@ -304,7 +304,7 @@ def _iter_docs(
             for block in _docstack_blocks(f, doc_cls, compress, step):
                 yield from _binary.build_docs(block)
             return
-        if protocol in ("protobuf-array", "pickle-array"):
+        if protocol in WHOLE_ARRAY_PROTOCOLS:
             data = f.read()
             step(len(data))
             yield from array_from_bytes(cls, data, protocol, compress, False, tensor_type)

@@ -961,7 +961,7 @@ def _build_storage(
 def _fill_defaults(storage: ColumnStorage, name: str) -> None:
     """A field the payload has no column for (a payload of an older or another schema):
     its default in every document, or an error naming the field when it has none."""
-    from docstack.array.doc_vec import _fill_column
+    from docstack.array.doc_vec.doc_vec import _fill_column
 
     info = storage.doc_type.model_fields[name]
     if info.is_required():

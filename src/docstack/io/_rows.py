@@ -748,7 +748,7 @@ def _build_storage(
 ) -> Any:
     """The column storage of a ``DocVec`` of ``n`` documents, built column by column."""
     from docstack.array._column_storage import ColumnStorage, TensorColumn, column_class
-    from docstack.array.doc_vec import DocVec, _fill_column
+    from docstack.array.doc_vec.doc_vec import DocVec, _fill_column
 
     kinds = doc_fields(doc_type)
     storage = ColumnStorage(doc_type, n, dict(kinds), tensor_type)

@@ -14,7 +14,7 @@ from docstack.base_doc import BaseDocWithoutId
 from docstack.typing.tensor._convert import framework_of, to_numpy
 from docstack.utils._paths import column_values
 
-__all__ = ["FindResult", "find", "find_batched"]
+__all__ = ["FindResult", "FindResultBatched", "find", "find_batched"]
 
 
 class FindResult(NamedTuple):
@@ -22,6 +22,23 @@ class FindResult(NamedTuple):
 
     documents: Any
     scores: Any
+
+
+class FindResultBatched(NamedTuple):
+    """Per query, the documents found (best first) and their scores: ``documents[i]`` and
+    ``scores[i]`` answer query ``i``. Unpacks as ``docs, scores = find_batched(...)``;
+    ``results[i]`` of the per-query view is ``FindResult(*results.for_query(i))``."""
+
+    documents: list[Any]
+    scores: list[Any]
+
+    def for_query(self, i: int) -> FindResult:
+        """The result of query ``i``."""
+        return FindResult(self.documents[i], self.scores[i])
+
+    def per_query(self) -> list[FindResult]:
+        """One :class:`FindResult` per query."""
+        return [FindResult(d, s) for d, s in zip(self.documents, self.scores)]
 
 
 def _stack(values: Any, search_field: str) -> tuple[Any, np.ndarray | None]:
@@ -298,7 +315,7 @@ def find_batched(
     device: str | None = None,
     descending: bool | None = None,
     cache: dict | None = None,
-) -> list[FindResult]:
+) -> FindResultBatched:
     """Exact nearest-neighbour search of several queries at once.
 
     Parameters
@@ -310,7 +327,8 @@ def find_batched(
 
     Returns
     -------
-    One ``FindResult`` per query.
+    A :class:`FindResultBatched`: ``documents`` holds one array of documents per query,
+    ``scores`` one score array per query (as DocArray's ``find_batched`` returns).
 
     Example
     -------
@@ -321,8 +339,9 @@ def find_batched(
     >>> class D(BaseDoc):
     ...     emb: NdArray[2]
     >>> docs = DocList[D]([D(emb=[1, 0]), D(emb=[0, 1])])
-    >>> results = find_batched(docs, np.eye(2), search_field='emb', limit=1)
-    >>> [r.documents[0].emb.tolist() for r in results]
+    >>> matches, scores = find_batched(docs, np.eye(2), search_field='emb', limit=1)
+    >>> [m[0].emb.tolist() for m in matches]
     [[1, 0], [0, 1]]
     """
-    return _search(index, query, search_field, metric, limit, device, descending, cache, True)
+    results = _search(index, query, search_field, metric, limit, device, descending, cache, True)
+    return FindResultBatched([r.documents for r in results], [r.scores for r in results])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -10,7 +11,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from docstack.typing.tensor._convert import to_numpy
+from docstack.typing.tensor._convert import framework_of, to_numpy
 from docstack.typing.tensor._shape import ShapeSpec, check_shape, parse_shape_spec
 
 __all__ = ["AbstractTensor", "concrete_tensor_class", "tensor_json_schema"]
@@ -94,7 +95,30 @@ def _serialize_json(value: Any) -> Any:
     return to_numpy(value).tolist()
 
 
-class AbstractTensor:
+def _snake_case(name: str) -> str:
+    """``'AudioTorchTensor'`` -> ``'audio_torch_tensor'``; ``'NdArray'`` -> ``'ndarray'``."""
+    words = re.findall(
+        r"[A-Z][a-z0-9]*", name.replace("NdArray", "Ndarray").replace("TensorFlow", "Tensorflow")
+    )
+    return "_".join(w.lower() for w in words) or name.lower()
+
+
+class AbstractTensorMeta(type):
+    """Makes ``isinstance(x, AbstractTensor)`` true for a tensor of any framework.
+
+    Fields of numpy type hold plain ``np.ndarray`` values and torch fields may hold plain
+    ``torch.Tensor`` ones, so code that asks "is this a tensor?" with DocArray's
+    ``AbstractTensor`` gets the answer it means. Every other tensor class answers
+    ``isinstance`` as usual (``NdArray`` by dtype and shape, see ``ndarray.py``).
+    """
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        if type.__instancecheck__(cls, obj):
+            return True
+        return cls is AbstractTensor and framework_of(obj) is not None
+
+
+class AbstractTensor(metaclass=AbstractTensorMeta):
     """Base of every docstack tensor type.
 
     A tensor type can be parametrized with a shape: ``NdArray[128]``,
@@ -106,6 +130,9 @@ class AbstractTensor:
     >>> from docstack.typing import AbstractTensor, NdArray, TorchTensor
     >>> issubclass(NdArray, AbstractTensor) and issubclass(TorchTensor, AbstractTensor)
     True
+    >>> import numpy as np
+    >>> isinstance(np.zeros(3), AbstractTensor), isinstance([0.0], AbstractTensor)
+    (True, False)
     >>> NdArray['n', 3].validate([[1, 2, 3]]).shape
     (1, 3)
     """
@@ -120,10 +147,23 @@ class AbstractTensor:
     _docstack_framework: ClassVar[str] = "numpy"
     _docstack_param_cache: ClassVar[dict[tuple[type, ShapeSpec], type]] = {}
 
+    #: the type's name in snake case ('audio_torch_tensor'), which DocArray code reads
+    _proto_type_name: ClassVar[str] = "abstract_tensor"
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "__docstack_shape__" not in cls.__dict__:
             cls.__docstack_base__ = cls
+            cls._proto_type_name = _snake_case(cls.__name__)
+
+    @classmethod
+    def _docarray_from_native(cls, value: Any) -> Any:
+        """DocArray's name for :meth:`validate` of a framework's own tensor."""
+        return cls.validate(value)
+
+    def _docarray_to_ndarray(self) -> Any:
+        """This tensor as a numpy array (DocArray's name for ``to_numpy``)."""
+        return to_numpy(self)
 
     def __class_getitem__(cls, item: Any) -> type:
         if cls.__docstack_shape__ is not None:

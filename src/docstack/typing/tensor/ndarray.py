@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from docstack.typing.tensor._base import AbstractTensor, rebuild_tensor
+from docstack.typing.tensor._base import AbstractTensor, AbstractTensorMeta, rebuild_tensor
 from docstack.typing.tensor._convert import to_numpy
 from docstack.typing.tensor._modality import (
     AudioTensorMixin,
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-class _NdArrayMeta(type):
+class _NdArrayMeta(AbstractTensorMeta):
     """Makes ``isinstance(plain_numpy_array, NdArray[...])`` answer by dtype and shape."""
 
     def __instancecheck__(cls, obj: Any) -> bool:

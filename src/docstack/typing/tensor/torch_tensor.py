@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from docstack._internal.optional import import_optional
-from docstack.typing.tensor._base import AbstractTensor, rebuild_tensor
+from docstack.typing.tensor._base import AbstractTensor, AbstractTensorMeta, rebuild_tensor
 from docstack.typing.tensor._convert import to_torch
 from docstack.typing.tensor._modality import (
     AudioTensorMixin,
@@ -27,7 +27,11 @@ __all__ = [
 ]
 
 
-class TorchTensor(AbstractTensor, torch.Tensor):
+class _TorchTensorMeta(AbstractTensorMeta, type(torch.Tensor)):
+    """The metaclass of torch's tensors joined with docstack's tensor metaclass."""
+
+
+class TorchTensor(AbstractTensor, torch.Tensor, metaclass=_TorchTensorMeta):
     """A ``torch.Tensor`` field, optionally with a shape: ``TorchTensor[3, 224, 224]``.
 
     Accepts torch tensors (kept as they are, on their device), numpy arrays (shared memory),

@@ -77,6 +77,20 @@ class AnyUrl(str):
     _docstack_what: ClassVar[str] = "resources"
     # what load_bytes() returns: plain bytes here, ImageBytes for ImageUrl, ...
     _docstack_bytes_type: ClassVar[type[bytes]] = bytes
+    # the media kind of docstack.typing.url.mimetypes; None: any
+    _docstack_mime: ClassVar[str | None] = None
+
+    @classmethod
+    def mime_type(cls) -> str | None:
+        """The media kind this URL type holds (``'image'``, ``'audio'``, ``'video'``,
+        ``'text'`` or ``OBJ_MIMETYPE`` for 3D; see :mod:`docstack.typing.url.mimetypes`), or
+        ``None`` for ``AnyUrl``, which holds any."""
+        return cls._docstack_mime
+
+    @classmethod
+    def extra_extensions(cls) -> list[str]:
+        """The file extensions this URL type accepts as its own media (lower case, no dot)."""
+        return sorted(cls._docstack_extensions or ())
 
     def __new__(cls, value: str) -> AnyUrl:
         if type(value) is cls:

@@ -35,6 +35,7 @@ class AudioUrl(AnyUrl):
     _docstack_extensions: ClassVar[frozenset[str] | None] = AUDIO_EXTENSIONS
     _docstack_media_majors: ClassVar[frozenset[str]] = frozenset({"audio"})
     _docstack_what: ClassVar[str] = "audio"
+    _docstack_mime: ClassVar[str | None] = "audio"
     _docstack_bytes_type: ClassVar[type[bytes]] = AudioBytes
 
     def load(

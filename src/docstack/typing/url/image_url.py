@@ -35,6 +35,7 @@ class ImageUrl(AnyUrl):
     _docstack_extensions: ClassVar[frozenset[str] | None] = IMAGE_EXTENSIONS
     _docstack_media_majors: ClassVar[frozenset[str]] = frozenset({"image"})
     _docstack_what: ClassVar[str] = "images"
+    _docstack_mime: ClassVar[str | None] = "image"
     _docstack_bytes_type: ClassVar[type[bytes]] = ImageBytes
 
     def load(

@@ -38,6 +38,7 @@ class Mesh3DUrl(AnyUrl):
     _docstack_extensions: ClassVar[frozenset[str] | None] = MESH_EXTENSIONS
     _docstack_media_majors: ClassVar[frozenset[str]] = frozenset({"model"})
     _docstack_what: ClassVar[str] = "3D meshes"
+    _docstack_mime: ClassVar[str | None] = "application/x-tgif"
 
     def load(
         self,

@@ -39,6 +39,7 @@ class PointCloud3DUrl(AnyUrl):
     _docstack_extensions: ClassVar[frozenset[str] | None] = POINT_CLOUD_EXTENSIONS
     _docstack_media_majors: ClassVar[frozenset[str]] = frozenset({"model"})
     _docstack_what: ClassVar[str] = "point clouds"
+    _docstack_mime: ClassVar[str | None] = "application/x-tgif"
 
     def load(
         self,

@@ -34,6 +34,7 @@ class TextUrl(AnyUrl):
     _docstack_extensions: ClassVar[frozenset[str] | None] = TEXT_EXTENSIONS
     _docstack_media_majors: ClassVar[frozenset[str]] = frozenset({"text"})
     _docstack_what: ClassVar[str] = "text"
+    _docstack_mime: ClassVar[str | None] = "text"
 
     def load(
         self, charset: str = "utf-8", timeout: float | None = None, max_bytes: int | None = None

@@ -34,6 +34,7 @@ class VideoUrl(AnyUrl):
     _docstack_extensions: ClassVar[frozenset[str] | None] = VIDEO_EXTENSIONS
     _docstack_media_majors: ClassVar[frozenset[str]] = frozenset({"video"})
     _docstack_what: ClassVar[str] = "videos"
+    _docstack_mime: ClassVar[str | None] = "video"
     _docstack_bytes_type: ClassVar[type[bytes]] = VideoBytes
 
     def load(

@@ -1,0 +1,1 @@
+"""JSON helpers at DocArray's path (``docstack.base_doc.io.json``)."""

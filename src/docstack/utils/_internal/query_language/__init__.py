@@ -1,0 +1,2 @@
+"""DocArray's lookup helpers at their private path; docstack's filters live in
+:mod:`docstack.utils.filter`."""
