@@ -13,6 +13,7 @@ from docstack._internal.equality import values_equal
 from docstack._internal.fields import doc_fields, unwrap_optional
 from docstack._internal.gc_pause import paused_gc
 from docstack.base_doc._io_methods import DocIOMixin
+from docstack.base_doc._paths_mixin import AccessPathsMixin
 from docstack.errors import DocTypeError
 from docstack.typing.id import ID, new_id
 
@@ -28,7 +29,7 @@ def _allows_none(annotation: Any) -> bool:
     return optional
 
 
-class BaseDocWithoutId(DocIOMixin, BaseModel):
+class BaseDocWithoutId(DocIOMixin, AccessPathsMixin, BaseModel):
     """A document without an ``id`` field: :class:`BaseDoc` minus the id.
 
     Useful for documents that are only ever nested in others, or for payloads that must not
