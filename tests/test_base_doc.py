@@ -678,3 +678,18 @@ def test_dict_maker_takes_any_field_name() -> None:
     names = ("a", "quote'\"", "brace}{", "x y", "lambda")
     assert dict_maker(names)(1, 2, 3, 4, 5) == dict(zip(names, [1, 2, 3, 4, 5]))
     assert dict_maker(())() == {}
+
+
+
+def test_forward_reference_with_a_none_default_resolves_later():
+    from typing import Optional
+
+    class Shelf(BaseDoc):
+        book: Optional["LaterBook"] = None
+
+    class LaterBook(BaseDoc):
+        title: str = "t"
+
+    Shelf.model_rebuild(_types_namespace={"LaterBook": LaterBook})
+    assert Shelf(book=LaterBook(title="a")).book.title == "a"
+    assert Shelf().book is None

@@ -62,7 +62,8 @@ class BaseDocWithoutId(DocIOMixin, AccessPathsMixin, BaseModel):
                 info.annotation = Optional[info.annotation]  # type: ignore[assignment]
                 widened = True
         if widened:
-            cls.model_rebuild(force=True)
+            # a forward reference may not resolve yet: pydantic then rebuilds on first use
+            cls.model_rebuild(force=True, raise_errors=False)
 
     # -- identity -----------------------------------------------------------------------------
 
