@@ -21,6 +21,9 @@ PACKAGES = [
     "docstack.io",
     "docstack.index",
     "docstack.retrieval",
+    "docstack.store",
+    "docstack.computation",
+    "docstack.data",
 ]
 
 

@@ -11,6 +11,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from docstack.array._pushpull import PushPullMixin
 from docstack.array.any_array import AnyDocArray, T_doc, describe_doc
 from docstack.base_doc import AnyDoc, BaseDocWithoutId
 from docstack.errors import DocTypeError
@@ -47,7 +48,7 @@ def _index_array(key: Any, length: int) -> np.ndarray | None:
     return out
 
 
-class DocList(AnyDocArray[T_doc], list):
+class DocList(AnyDocArray[T_doc], PushPullMixin, list):
     """A Python list of documents; ``DocList[MyDoc]`` accepts only ``MyDoc`` documents.
 
     It is a real ``list`` (append, extend, insert, pop, slicing, sorting all work) that also:
