@@ -680,7 +680,6 @@ def test_dict_maker_takes_any_field_name() -> None:
     assert dict_maker(())() == {}
 
 
-
 def test_forward_reference_with_a_none_default_resolves_later():
     from typing import Optional
 
@@ -693,3 +692,18 @@ def test_forward_reference_with_a_none_default_resolves_later():
     Shelf.model_rebuild(_types_namespace={"LaterBook": LaterBook})
     assert Shelf(book=LaterBook(title="a")).book.title == "a"
     assert Shelf().book is None
+
+
+def test_update_merges_listed_documents_with_the_same_id():
+    class Note(BaseDoc):
+        text: str | None = None
+        tags: list[str] = []
+
+    class Folder(BaseDoc):
+        notes: DocList[Note] = DocList[Note]()
+
+    a = Folder(notes=[Note(id="n1", text="old", tags=["a"]), Note(id="n2", text="keep")])
+    b = Folder(notes=[Note(id="n1", text="new", tags=["b"]), Note(id="n3", text="added")])
+    a.update(b)
+    assert [n.id for n in a.notes] == ["n1", "n2", "n3"]
+    assert (a.notes[0].text, a.notes[0].tags) == ("new", ["a", "b"])

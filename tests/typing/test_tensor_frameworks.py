@@ -635,3 +635,27 @@ def test_image_column_rows_keep_their_methods(tensor_type, image_cls, picture):
     row = dv[1].image
     assert isinstance(row, image_cls)
     assert np.array_equal(decode_image(row.to_bytes()), picture[::-1])
+
+
+@pytest.mark.parametrize("name", ["VideoNdArray", "VideoTorchTensor"])
+def test_video_tensor_must_be_rgb_frames(name):
+    import docstack.typing as t
+
+    cls = getattr(t, name)
+    assert tuple(cls.validate(np.zeros((2, 4, 4, 3))).shape) == (2, 4, 4, 3)
+    assert tuple(cls.validate(np.zeros((4, 4, 3))).shape) == (4, 4, 3)
+    for shape in [(2, 4, 4, 100), (4, 4), (1, 2, 4, 4, 3)]:
+        with pytest.raises(ValueError, match=r"video is \(frames, height, width, 3\)"):
+            cls.validate(np.zeros(shape))
+
+
+@pytest.mark.parametrize("name", ["NdArrayEmbedding", "TorchEmbedding", "AnyEmbedding"])
+def test_embedding_takes_one_dimension(name):
+    import docstack.typing as t
+    from docstack.errors import ShapeError
+
+    cls = getattr(t, name)
+    assert cls[8].__docstack_shape__ == (8,)
+    for bad in [(8, 8), ...]:
+        with pytest.raises(ShapeError, match="one dimension"):
+            cls[bad]

@@ -126,7 +126,8 @@ class BaseDocWithoutId(DocIOMixin, AccessPathsMixin, BaseModel):
         For each field of ``other`` whose value is not ``None`` (the id excepted):
 
         * nested documents are updated recursively;
-        * lists (and ``DocList`` fields) are extended with ``other``'s items;
+        * lists (and ``DocList`` fields) are extended with ``other``'s items; in a list of
+          documents, an item whose id is already there updates that document instead;
         * sets are unioned, dicts are updated;
         * any other value (strings, numbers, tensors) replaces this document's value.
 
@@ -162,7 +163,7 @@ class BaseDocWithoutId(DocIOMixin, AccessPathsMixin, BaseModel):
             elif isinstance(old, BaseDocWithoutId) and isinstance(new, BaseDocWithoutId):
                 old.update(new)
             elif isinstance(old, list) and _is_list_like(new):
-                old.extend(new)
+                _merge_items(old, new)
             elif _is_list_like(old) and _is_list_like(new):
                 # a DocVec (the DocList field of a view) cannot grow: assign the union
                 setattr(self, name, [*old, *new])
@@ -266,6 +267,19 @@ _SLOT_SETTERS = tuple(
     BaseModel.__dict__[name].__set__
     for name in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
 )
+
+
+def _merge_items(old: list[Any], new: Any) -> None:
+    """Extend ``old`` with ``new``'s items; a document whose id ``old`` already holds
+    updates that document instead of being appended twice."""
+    by_id = {getattr(d, "id", None): d for d in old if isinstance(d, BaseDocWithoutId)}
+    by_id.pop(None, None)
+    for item in new:
+        same = by_id.get(getattr(item, "id", None)) if isinstance(item, BaseDocWithoutId) else None
+        if same is not None and _doc_type(same) is _doc_type(item):
+            same.update(item)
+        else:
+            old.append(item)
 
 
 def _is_list_like(value: Any) -> bool:

@@ -169,6 +169,13 @@ class AbstractTensor(metaclass=AbstractTensorMeta):
         if cls.__docstack_shape__ is not None:
             raise TypeError(f"{cls.__name__} already has a shape; cannot parametrize it again")
         spec = parse_shape_spec(item)
+        if cls._docstack_family == "embedding" and (len(spec) != 1 or spec[0] is Ellipsis):
+            from docstack.errors import ShapeError
+
+            raise ShapeError(
+                f"an embedding is one vector: {cls.__name__} takes one dimension "
+                f"({cls.__name__}[128]), got {item!r}; use the tensor type for other shapes"
+            )
         key = (cls, spec)
         cached = AbstractTensor._docstack_param_cache.get(key)
         if cached is not None:

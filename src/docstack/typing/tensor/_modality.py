@@ -177,7 +177,8 @@ class AudioTensorMixin:
 class VideoTensorMixin:
     """Video methods: ``to_bytes()``, ``save()``, ``display()``.
 
-    A video tensor is ``(frames, H, W, 3)`` of uint8.
+    A video tensor is ``(frames, H, W, 3)`` (or one frame, ``(H, W, 3)``) of RGB pixels;
+    any other shape is a ``ValueError``.
 
     Example
     -------
@@ -189,6 +190,17 @@ class VideoTensorMixin:
     """
 
     __slots__ = ()
+
+    @classmethod
+    def _docstack_validate(cls, value: Any) -> Any:
+        out = super()._docstack_validate(value)  # type: ignore[misc]
+        shape = tuple(out.shape)
+        if len(shape) not in (3, 4) or shape[-1] != 3:
+            raise ValueError(
+                f"{cls.__name__}: a video is (frames, height, width, 3) RGB pixels, "
+                f"got shape {shape}"
+            )
+        return out
 
     def to_bytes(
         self,
