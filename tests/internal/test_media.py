@@ -274,7 +274,7 @@ def test_float_audio_outside_range_is_clipped():
 
 def test_encode_audio_rejects_bad_input():
     with pytest.raises(ValueError, match="shape"):
-        encode_audio(np.zeros((2, 3, 4), np.float32), 8000)
+        encode_audio(np.zeros((2, 3, 4, 5), np.float32), 8000)
     with pytest.raises(ValueError, match="dtype"):
         encode_audio(np.zeros(10, np.uint8), 8000)
     with pytest.raises(ValueError, match="format"):
@@ -489,3 +489,16 @@ def test_point_cloud_errors(trimesh):
         decode_point_cloud(b"garbage", "ply", samples=10)
     with pytest.raises(ValueError, match="samples"):
         decode_point_cloud(_export(trimesh.creation.box(), "ply"), "ply", samples=0)
+
+
+def test_audio_in_frames_is_read_as_samples_by_channel():
+    from docstack._internal.media import _audio_to_float
+
+    frames = np.arange(2 * 2 * 3, dtype=np.float32).reshape(2, 2, 3) / 100
+    out = _audio_to_float(frames)
+    # frame 0 channel 0 then frame 1 channel 0, sample by sample
+    assert out.shape == (6, 2)
+    np.testing.assert_allclose(out[:, 0], [0.0, 0.01, 0.02, 0.06, 0.07, 0.08])
+    np.testing.assert_allclose(out[:, 1], [0.03, 0.04, 0.05, 0.09, 0.10, 0.11])
+    with pytest.raises(ValueError, match="frames, channels, samples per frame"):
+        _audio_to_float(np.zeros((2, 2, 2, 2), np.float32))

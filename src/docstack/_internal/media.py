@@ -82,12 +82,22 @@ def _pil_to_rgb_array(image: Any) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8)
 
 
+def _frames_to_samples(array: np.ndarray) -> np.ndarray:
+    """Audio in frames, ``(frames, channels, samples per frame)`` as PyAV decodes it, as one
+    ``(samples, channels)`` array; any other shape is returned as it is."""
+    if array.ndim != 3:
+        return array
+    frames, channels, per_frame = array.shape
+    return array.transpose(0, 2, 1).reshape(frames * per_frame, channels)
+
+
 def _audio_to_float(array: np.ndarray, what: str = "audio") -> np.ndarray:
-    """Float or int16 samples, (n,) or (n, channels), to float32 in [-1, 1]."""
-    array = np.asarray(array)
+    """Float or int16 samples, (n,), (n, channels) or (frames, channels, samples per frame),
+    to float32 in [-1, 1], (n,) or (n, channels)."""
+    array = _frames_to_samples(np.asarray(array))
     if array.ndim not in (1, 2):
         raise ValueError(
-            f"{what} must have shape (n,) or (n, channels), got shape {tuple(array.shape)}"
+            f"{what} must have shape (n,), (n, channels) or (frames, channels, samples per frame), got shape {tuple(array.shape)}"
         )
     if array.dtype == np.int16:
         return array.astype(np.float32) / 32768.0
@@ -372,11 +382,13 @@ def encode_audio(array: np.ndarray, frame_rate: int, format: str = "wav") -> byt
             f"unsupported audio format {format!r}, expected one of {sorted(_AUDIO_FORMATS)}"
         )
     container, subtype = _AUDIO_FORMATS[key]
-    samples = np.asarray(array)
+    samples = _frames_to_samples(np.asarray(array))
     if samples.dtype != np.int16:
         samples = _audio_to_float(samples)
     elif samples.ndim not in (1, 2):
-        raise ValueError(f"audio must have shape (n,) or (n, channels), got shape {samples.shape}")
+        raise ValueError(
+            f"audio must have shape (n,), (n, channels) or (frames, channels, samples per frame), got shape {samples.shape}"
+        )
     buffer = io.BytesIO()
     soundfile.write(buffer, samples, int(frame_rate), format=container, subtype=subtype)
     return buffer.getvalue()
