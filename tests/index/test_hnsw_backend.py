@@ -216,22 +216,89 @@ def test_open_with_another_schema_raises(tmp_path):
     again.close()
 
 
-def test_a_second_handle_on_an_open_work_dir_is_refused(tmp_path):
+def test_opening_an_open_work_dir_again_hands_it_over(tmp_path):
+    # DocArray code opens a work_dir again without closing the first index: the new index
+    # takes it over, and the old handle refuses every further call instead of drifting
     work_dir = str(tmp_path / "idx")
     first = HnswDocumentIndex[Item](work_dir=work_dir)
-    docs, _ = _items(0, 10, seed=0)
+    docs, vectors = _items(0, 10, seed=0)
     first.index(docs)
-    with pytest.raises(DocstackError, match="already open in another HnswDocumentIndex"):
-        HnswDocumentIndex[Item](work_dir=work_dir)
-    # the refused open changed nothing: the first handle writes and reads on
-    more, more_vectors = _items(10, 200, seed=1)
-    first.index(more)
-    _assert_top1(first, more.id, more_vectors)
-    first.close()
-    first.close()  # closing twice is harmless
     second = HnswDocumentIndex[Item](work_dir=work_dir)
-    assert second.num_docs() == 210
+    assert second.num_docs() == 10
+    _assert_top1(second, docs.id, vectors)
+    calls = [
+        lambda: first.index(_items(10, 1, seed=1)[0]),
+        first.num_docs,
+        lambda: first["i0"],
+        lambda: "i0" in first,
+        lambda: first.find(vectors[0], search_field="emb"),
+        lambda: first.filter({"grp": 1}),
+        lambda: first.delete(ids=["i0"]),
+    ]
+    for call in calls:
+        with pytest.raises(DocstackError, match="replaced by another one opened on"):
+            call()
+    first.close()  # closing the replaced handle is harmless and releases nothing
+    more, more_vectors = _items(10, 200, seed=1)
+    second.index(more)
+    _assert_top1(second, more.id, more_vectors)
     second.close()
+    second.close()  # closing twice is harmless
+    with pytest.raises(DocstackError, match="was closed"):
+        second.num_docs()
+    third = HnswDocumentIndex[Item](work_dir=work_dir)
+    assert third.num_docs() == 210
+    third.close()
+
+
+def test_a_failed_reopen_leaves_the_open_index_as_it_was(tmp_path):
+    work_dir = str(tmp_path / "idx")
+    first = HnswDocumentIndex[Dim16](work_dir=work_dir)
+    first.index([Dim16(id="a", emb=np.ones(16))])
+    with pytest.raises(DocstackError, match="dimension"):
+        HnswDocumentIndex[Dim32](work_dir=work_dir)
+    first.index([Dim16(id="b", emb=np.ones(16))])
+    assert first.num_docs() == 2
+    first.close()
+    assert HnswDocumentIndex[Dim16](work_dir=work_dir).num_docs() == 2
+
+
+def test_a_handed_over_work_dir_stays_locked_against_other_processes(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    work_dir = str(tmp_path / "idx")
+    first = HnswDocumentIndex[Dim16](work_dir=work_dir)
+    first.index([Dim16(id="a", emb=np.ones(16))])
+    second = HnswDocumentIndex[Dim16](work_dir=work_dir)
+    del first  # the replaced handle going away must not release the lock either
+    import gc
+
+    gc.collect()
+    script = textwrap.dedent(
+        f"""
+        from docstack import BaseDoc
+        from docstack.errors import DocstackError
+        from docstack.index import HnswDocumentIndex
+        from docstack.typing import NdArray
+
+        class Dim16(BaseDoc):
+            emb: NdArray[16]
+
+        try:
+            HnswDocumentIndex[Dim16](work_dir={work_dir!r})
+        except DocstackError as e:
+            print("refused" if "already open" in str(e) else "other error")
+        else:
+            print("opened")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.stdout.strip() == "refused", out.stderr
+    second.close()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.stdout.strip() == "opened", out.stderr
 
 
 def test_a_work_dir_open_in_another_process_is_refused_until_it_exits(tmp_path):

@@ -5,8 +5,10 @@ and :class:`InMemoryExactNNIndex` (exact, in memory). Both take their schema fro
 class, and answer every call the same way.
 
 Scores have one meaning per metric (:data:`INDEX_METRICS`): ``'cosine'`` is the cosine
-similarity (higher is better), ``'l2'`` the euclidean distance (lower is better), ``'ip'`` the
-inner product (higher is better). Text search scores are BM25 (higher is better).
+similarity (higher is better), ``'l2'`` the euclidean distance (lower is better),
+``'sqeuclidean'`` the squared euclidean distance (lower is better), ``'ip'`` the inner product
+(higher is better). DocArray's names are accepted: ``'cosine_sim'``, ``'euclidean_dist'``,
+``'sqeuclidean_dist'``, ``'dot'``. Text search scores are BM25 (higher is better).
 
 Example
 -------

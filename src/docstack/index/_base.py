@@ -8,24 +8,29 @@ sub-indexes, the portable filter language, result assembly, scores, hybrid queri
 from __future__ import annotations
 
 import threading
-from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
-from docstack._internal.query import FilterError, FilterNode, parse_filter
-from docstack.array.any_array import AnyDocArray
+from docstack._internal.metrics import higher_is_better
+from docstack._internal.query import FilterNode
 from docstack.array.doc_list import DocList
 from docstack.base_doc.doc import BaseDoc
-from docstack.errors import DocTypeError, ShapeError
-from docstack.index._query import Query, QueryBuilder, _count
+from docstack.errors import DocTypeError
+from docstack.index._backend import BackendPrimitives
+from docstack.index._compat import (
+    BaseRuntimeConfig,
+    ColumnInfo,
+    column_infos,
+    subindex_contains,
+    updated_runtime_config,
+)
+from docstack.index._inputs import QueryInputs
+from docstack.index._query import Query, QueryBuilder, _count, execute_query
 from docstack.index._results import FindResult, FindResultBatched, SubindexFindResult
 from docstack.index._schema import Column, IndexSchema, RowBatch
-from docstack.retrieval import reciprocal_rank_fusion, weighted_fusion
-from docstack.typing.tensor._convert import framework_of, to_numpy
 
 __all__ = ["DocumentIndex"]
 
@@ -36,15 +41,17 @@ TSchema = TypeVar("TSchema", bound=BaseDoc)
 class BaseDBConfig:
     """Settings every backend has.
 
-    ``default_column_config`` maps a column type (``np.ndarray`` for every tensor, ``str``,
-    ``int``, ``float``, ``bool``, ``None`` for all) to settings for such columns; a field's
-    own ``Field(...)`` keywords override them.
+    ``index_name`` names the index (a label: where the data lives is the backend's own
+    setting, such as ``work_dir``). ``default_column_config`` maps a column type
+    (``np.ndarray`` for every tensor, ``str``, ``int``, ``float``, ``bool``, ``None`` for all)
+    to settings for such columns; a field's own ``Field(...)`` keywords override them.
     """
 
+    index_name: str | None = None
     default_column_config: dict[Any, dict[str, Any]] = field(default_factory=dict)
 
 
-class DocumentIndex(Generic[TSchema]):
+class DocumentIndex(BackendPrimitives, QueryInputs, Generic[TSchema]):
     """A store of documents of one schema, searchable by vector, text and filter.
 
     Use a backend: ``HnswDocumentIndex[MyDoc](work_dir=...)`` (embedded, persistent) or
@@ -54,11 +61,18 @@ class DocumentIndex(Generic[TSchema]):
     (``'cosine'`` by default). ``DocList`` fields become linked sub-indexes.
 
     Scores have one meaning per metric on every backend: ``'cosine'`` is the cosine
-    similarity (higher is better), ``'l2'`` the euclidean distance (lower is better), ``'ip'``
-    the inner product (higher is better); text search returns BM25 scores (higher is better).
+    similarity (higher is better), ``'l2'`` the euclidean distance (lower is better),
+    ``'sqeuclidean'`` its square (lower is better), ``'ip'`` the inner product (higher is
+    better); text search returns BM25 scores (higher is better).
+
+    Settings: ``HnswDocumentIndex[MyDoc](work_dir=...)`` or
+    ``HnswDocumentIndex[MyDoc](db_config=HnswDocumentIndex.DBConfig(work_dir=...))`` when
+    opening, ``configure(...)`` (a ``RuntimeConfig``) afterwards.
     """
 
     DBConfig: ClassVar[type] = BaseDBConfig
+    RuntimeConfig: ClassVar[type] = BaseRuntimeConfig
+    QueryBuilder: ClassVar[type] = QueryBuilder
     _doc_type: ClassVar[type | None] = None
     _subclasses: ClassVar[dict[tuple[type, type], type]] = {}
 
@@ -79,7 +93,7 @@ class DocumentIndex(Generic[TSchema]):
 
     def __init__(self, db_config: Any = None, **kwargs: Any) -> None:
         if self._doc_type is None:
-            raise TypeError(
+            raise DocTypeError(
                 f"give the document class: {type(self).__name__}[MyDoc](...), not "
                 f"{type(self).__name__}(...)"
             )
@@ -96,9 +110,8 @@ class DocumentIndex(Generic[TSchema]):
                 f"valid: {sorted(names)}"
             )
         self._db_config = replace(db_config, **kwargs)
-        self._column_defaults: dict[Any, dict[str, Any]] = dict(self._default_column_config())
-        for key, value in self._db_config.default_column_config.items():
-            self._column_defaults[key] = {**self._column_defaults.get(key, {}), **value}
+        self._runtime_config = self.RuntimeConfig()
+        self._column_defaults = self._compose_column_defaults()
         self._schema = IndexSchema.from_doc_type(self._doc_type, self._column_defaults)
         self._lock = threading.RLock()
         self._parent: DocumentIndex | None = None
@@ -113,9 +126,6 @@ class DocumentIndex(Generic[TSchema]):
             self._b_abort_open()
             raise
 
-    def _b_abort_open(self) -> None:
-        """Release what a failed open holds (files, connections); nothing by default."""
-
     def _open_subindexes(self) -> None:
         for name, sub in self._schema.subindexes.items():
             child = self._b_subindex(name, sub.doc_type)
@@ -126,6 +136,16 @@ class DocumentIndex(Generic[TSchema]):
     def _default_column_config(cls) -> dict[Any, dict[str, Any]]:
         """The backend's default settings per column type."""
         return {}
+
+    def _compose_column_defaults(self) -> dict[Any, dict[str, Any]]:
+        """Settings per column type: the backend's, then the DBConfig's, then configure()'s."""
+        out: dict[Any, dict[str, Any]] = dict(self._default_column_config())
+        layers = [self._db_config.default_column_config]
+        layers.append(getattr(self._runtime_config, "default_column_config", None) or {})
+        for layer in layers:
+            for key, value in layer.items():
+                out[key] = {**out.get(key, {}), **value}
+        return out
 
     @property
     def db_config(self) -> Any:
@@ -142,21 +162,47 @@ class DocumentIndex(Generic[TSchema]):
         """The sub-index of each ``DocList`` field, by field name."""
         return dict(self._subindices)
 
-    def configure(self, runtime_config: Any = None, **kwargs: Any) -> None:
-        """Change column settings, e.g. ``configure(default_column_config={np.ndarray: {...}})``.
+    @property
+    def runtime_config(self) -> Any:
+        """The settings last given to :meth:`configure` (a ``RuntimeConfig``)."""
+        return self._runtime_config
 
-        Backends apply what they can to stored data (HNSW search settings at once; graph
-        settings by rebuilding the derived graph).
+    @property
+    def index_name(self) -> str | None:
+        """The name given as ``index_name`` when opening (``None`` when none was)."""
+        return self._db_config.index_name
+
+    @property
+    def _column_infos(self) -> dict[str, ColumnInfo]:
+        """DocArray's table of columns, read-only (see :func:`column_infos`)."""
+        return column_infos(self)
+
+    def configure(self, runtime_config: Any = None, **kwargs: Any) -> None:
+        """Change settings of the open index.
+
+        ``configure(default_column_config={np.ndarray: {'ef': 128}})`` changes the given
+        settings and keeps the others; ``configure(Index.RuntimeConfig(...))`` replaces them
+        all. Backends apply what they can to stored data (HNSW search settings at once, graph
+        settings by rebuilding the derived graph); sub-indexes get the same settings.
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> from docstack import BaseDoc
+        >>> from docstack.typing import NdArray
+        >>> from docstack.index import InMemoryExactNNIndex
+        >>> class Doc(BaseDoc):
+        ...     emb: NdArray[2]
+        >>> index = InMemoryExactNNIndex[Doc]()
+        >>> index.configure(default_column_config={np.ndarray: {'space': 'ip'}})
+        >>> index._schema.columns['emb'].space
+        'ip'
         """
-        if runtime_config is not None:
-            kwargs = {**dict(runtime_config), **kwargs}
-        unknown = set(kwargs) - {"default_column_config"}
-        if unknown:
-            raise TypeError(f"unknown runtime setting(s) {sorted(unknown)}")
-        defaults = kwargs.get("default_column_config", {})
         with self._lock:
-            for key, value in defaults.items():
-                self._column_defaults[key] = {**self._column_defaults.get(key, {}), **value}
+            self._runtime_config = updated_runtime_config(
+                self._runtime_config, runtime_config, kwargs, self.RuntimeConfig
+            )
+            self._column_defaults = self._compose_column_defaults()
             old = self._schema
             self._schema = IndexSchema.from_doc_type(self._doc_type, self._column_defaults)
             for name, col in self._schema.vector_columns.items():
@@ -164,85 +210,11 @@ class DocumentIndex(Generic[TSchema]):
                     self._dims.setdefault(name, col.dim)
             self._b_reconfigured(old)
         for child in self._subindices.values():
-            child.configure(**kwargs)
-
-    # ------------------------------------------------------------------ backend primitives
-
-    def _b_open(self) -> None:
-        """Open or create the storage (called once the schema is known)."""
-
-    @abstractmethod
-    def _b_subindex(self, name: str, doc_type: type) -> DocumentIndex:
-        """A child index for the ``DocList`` field ``name``."""
-
-    @contextmanager
-    def _b_transaction(self) -> Iterator[None]:
-        """Make every write inside atomic (all or nothing)."""
-        yield
-
-    @abstractmethod
-    def _b_upsert(self, batch: RowBatch) -> None:
-        """Write rows, replacing rows with the same ids."""
-
-    @abstractmethod
-    def _b_delete(self, ids: Sequence[str]) -> list[str]:
-        """Delete rows by id; return the ids that existed."""
-
-    @abstractmethod
-    def _b_delete_children(self, parent_ids: Sequence[str]) -> list[str]:
-        """Delete the rows whose parent is one of ``parent_ids``; return their ids."""
-
-    @abstractmethod
-    def _b_get(self, ids: Sequence[str]) -> tuple[list[str], dict[str, list[Any]]]:
-        """The stored rows of the ids that exist, in the order asked."""
-
-    @abstractmethod
-    def _b_children(
-        self, parent_ids: Sequence[str]
-    ) -> tuple[list[str], list[str], dict[str, list[Any]]]:
-        """``(ids, parent_ids, values)`` of the rows under the parents, in position order."""
-
-    @abstractmethod
-    def _b_parents(self, ids: Sequence[str]) -> dict[str, str]:
-        """The parent id of each given row id."""
-
-    @abstractmethod
-    def _b_rows(self, keys: np.ndarray) -> tuple[list[str], dict[str, list[Any]]]:
-        """The stored rows of search keys, in order."""
-
-    @abstractmethod
-    def _b_count(self) -> int:
-        """How many documents are stored."""
-
-    @abstractmethod
-    def _b_contains(self, doc_id: str) -> bool:
-        """Whether a document with this id is stored."""
-
-    @abstractmethod
-    def _b_filter(self, node: FilterNode | None, limit: int | None) -> np.ndarray:
-        """Keys of the first ``limit`` matching rows, in insertion order."""
-
-    @abstractmethod
-    def _b_vector_search(
-        self, column: Column, queries: np.ndarray, k: int, node: FilterNode | None
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per query, ``(keys, scores)`` of the ``k`` best matching rows, best first."""
-
-    @abstractmethod
-    def _b_text_search(
-        self, column: Column, text: str, k: int, node: FilterNode | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``(keys, bm25 scores)`` of the ``k`` best matching rows, best first."""
-
-    @abstractmethod
-    def _b_update(self, doc_id: str, values: dict[str, Any]) -> bool:
-        """Set stored scalar values of one row; False if the id is absent."""
-
-    def _b_reconfigured(self, old: IndexSchema) -> None:
-        """React to new column settings."""
-
-    def _b_dims_changed(self) -> None:
-        """Persist newly learnt vector dimensions (``self._dims``)."""
+            if isinstance(self._runtime_config, child.RuntimeConfig):
+                child.configure(self._runtime_config)
+            else:
+                dcc = getattr(self._runtime_config, "default_column_config", {})
+                child.configure(default_column_config=dcc)
 
     # ------------------------------------------------------------------ writes
 
@@ -329,7 +301,7 @@ class DocumentIndex(Generic[TSchema]):
                     child_parents.append(doc_id)
                     child_positions.append(j)
             if child_docs:
-                child._schema.check_doc_types(child_docs)
+                child_docs = list(child._schema.check_doc_types(child_docs))
                 child._plan(child_docs, child_parents, plan, child_positions)
 
     def _delete_children_recursive(self, parent_ids: Sequence[str]) -> None:
@@ -478,101 +450,6 @@ class DocumentIndex(Generic[TSchema]):
         ids, values = self._b_rows(keys)
         return self._build(ids, values)
 
-    # ------------------------------------------------------------------ input checks
-
-    def _as_docs(self, docs: Any) -> Sequence[Any]:
-        if isinstance(docs, BaseDoc):
-            docs = [docs]
-        elif isinstance(docs, AnyDocArray) and not isinstance(docs, Sequence):
-            docs = list(docs)
-        elif isinstance(docs, (str, bytes, Mapping)) or not isinstance(docs, Sequence):
-            raise DocTypeError(
-                f"index() takes documents ({self._doc_type.__name__}, a DocList or a list), "
-                f"got {type(docs).__name__}"
-            )
-        self._schema.check_doc_types(docs)
-        return docs
-
-    def _parse_filter(self, filter_query: Any) -> FilterNode | None:
-        if filter_query is None:
-            return None
-        if isinstance(filter_query, (And_, Or_, Not_, Comparison_)):
-            node = filter_query
-        else:
-            if not isinstance(filter_query, Mapping):
-                raise FilterError(
-                    f"filter_query must be a dict in the portable query language, got "
-                    f"{type(filter_query).__name__}"
-                )
-            node = parse_filter(filter_query, fields=list(self._schema.filter_columns))
-        return node
-
-    def _query_text(self, query: Any) -> str:
-        if not isinstance(query, str):
-            raise TypeError(f"a text query must be a str, got {type(query).__name__}")
-        return query
-
-    def _query_vectors(self, query: Any, column: Column, single: bool) -> np.ndarray:
-        """Queries as a float32 ``(n, dim)`` array, from documents or raw vectors."""
-        if isinstance(query, BaseDoc):
-            query = [query]
-            if not single:
-                raise TypeError("find_batched() takes several queries; use find() for one")
-        if (
-            isinstance(query, (AnyDocArray, list, tuple))
-            and query
-            and all(isinstance(q, BaseDoc) for q in query)
-        ):
-            vectors = [self._doc_vector(q, column) for q in query]
-            arr = np.stack(vectors) if vectors else np.zeros((0, 0), np.float32)
-        elif isinstance(query, AnyDocArray):
-            arr = np.zeros((0, self._dims.get(column.name) or 0), np.float32)
-        else:
-            if framework_of(query) is None and not isinstance(query, (list, tuple)):
-                raise TypeError(
-                    f"a query must be a document or a vector, got {type(query).__name__}"
-                )
-            try:
-                arr = to_numpy(query)
-            except Exception as e:
-                raise TypeError(f"cannot read the query as a vector: {e}") from e
-            if arr.dtype.kind not in "biuf":
-                raise TypeError(f"a query vector must be numeric, got dtype {arr.dtype}")
-            if arr.ndim == 1:
-                arr = arr[None, :]
-            elif arr.ndim == 2:
-                if single and arr.shape[0] != 1:
-                    raise ValueError(
-                        f"find() takes one query; got {arr.shape[0]} (use find_batched() "
-                        "for several)"
-                    )
-            else:
-                raise ShapeError(f"a query must be 1-D (or 2-D for batches), got {arr.shape}")
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
-        dim = self._dims.get(column.name)
-        if len(arr) and dim is not None and arr.shape[1] != dim:
-            raise ShapeError(
-                f"query vector has dimension {arr.shape[1]}, but field {column.name!r} has "
-                f"dimension {dim}"
-            )
-        if len(arr) and not np.isfinite(arr).all():
-            raise ValueError("query vector holds NaN or infinity")
-        return arr
-
-    def _doc_vector(self, doc: Any, column: Column) -> np.ndarray:
-        value: Any = doc
-        for part in column.path:
-            value = getattr(value, part, None)
-            if value is None:
-                raise ValueError(
-                    f"query document {getattr(doc, 'id', '?')!r} has no value for "
-                    f"search field {column.name!r}"
-                )
-        arr = to_numpy(value)
-        if arr.ndim != 1:
-            raise ShapeError(f"field {column.name!r} of the query is not a vector: {arr.shape}")
-        return arr.astype(np.float32, copy=False)
-
     # ------------------------------------------------------------------ search
 
     def find(
@@ -649,7 +526,7 @@ class DocumentIndex(Generic[TSchema]):
             if column.name not in self._dims or not len(vectors) or limit == 0:
                 return [self._empty_result() for _ in range(len(vectors))]
             hits = self._b_vector_search(column, vectors, limit + offset, node)
-            higher = column.space != "l2"
+            higher = higher_is_better(column.space)
             out = []
             all_keys = [self._trim(k, s, offset, score_threshold, higher) for k, s in hits]
             flat = np.concatenate([k for k, _ in all_keys]) if all_keys else np.zeros(0, np.int64)
@@ -771,10 +648,11 @@ class DocumentIndex(Generic[TSchema]):
 
     # ------------------------------------------------------------------ hybrid
 
-    def build_query(self) -> QueryBuilder:
+    def build_query(self) -> Any:
         """Start a hybrid query: ``.find(...)``, ``.text_search(...)``, ``.filter(...)``,
-        then ``.build(limit=...)`` and :meth:`execute_query`."""
-        return QueryBuilder(self)
+        then ``.build(...)`` and :meth:`execute_query` (an instance of ``self.QueryBuilder``;
+        see :class:`~docstack.index.QueryBuilder` for how limits combine)."""
+        return self.QueryBuilder(self)
 
     def execute_query(self, query: Query, **kwargs: Any) -> FindResult:
         """Run a query from :meth:`build_query`.
@@ -783,70 +661,31 @@ class DocumentIndex(Generic[TSchema]):
         fused (reciprocal rank fusion by default). A filter applies before every limit.
         Only a filter: the matching documents in insertion order, with scores of 1.
         """
-        if not isinstance(query, Query):
-            raise TypeError(
-                f"execute_query() takes a query from build_query().build(), got "
-                f"{type(query).__name__}; backends' native queries are not supported here"
-            )
-        parts = len(query.vectors) + len(query.texts)
-        cols = self._schema.columns
-        with self._lock:
-            if parts == 0:
-                docs = self.filter(query.filter or {}, limit=query.limit, offset=query.offset)
-                return FindResult(docs, np.ones(len(docs), dtype=np.float64))
-            if parts == 1:
-                if query.vectors:
-                    vq = query.vectors[0]
-                    return self._find(
-                        cols[vq.column],
-                        vq.vector[None, :],
-                        query.limit,
-                        query.score_threshold,
-                        query.offset,
-                        query.filter,
-                    )[0]
-                tq = query.texts[0]
-                return self._text(
-                    cols[tq.column],
-                    tq.text,
-                    query.limit,
-                    query.score_threshold,
-                    query.offset,
-                    query.filter,
-                )
-            depth = max(query.limit + query.offset, 1) * 2 + 20
-            ranked: list[tuple[np.ndarray, np.ndarray]] = []
-            directions: list[bool] = []
-            weights: list[float] = []
-            for vq in query.vectors:
-                col = cols[vq.column]
-                if col.name not in self._dims:
-                    continue
-                k = vq.limit or depth
-                ranked.append(self._b_vector_search(col, vq.vector[None, :], k, query.filter)[0])
-                directions.append(col.space != "l2")
-                weights.append(vq.weight)
-            for tq in query.texts:
-                k = tq.limit or depth
-                ranked.append(self._b_text_search(cols[tq.column], tq.text, k, query.filter))
-                directions.append(True)
-                weights.append(tq.weight)
-            if query.fusion == "rrf":
-                keys, scores = reciprocal_rank_fusion(
-                    [k.tolist() for k, _ in ranked], k=query.rrf_k, weights=weights
-                )
-            else:
-                keys, scores = weighted_fusion(
-                    [(k.tolist(), s) for k, s in ranked], weights, directions
-                )
-            keys_arr, scores_arr = self._trim(
-                np.asarray(keys, dtype=np.int64), scores, query.offset, query.score_threshold, True
-            )
-            keys_arr, scores_arr = keys_arr[: query.limit], scores_arr[: query.limit]
-            docs = self._docs_for_keys(keys_arr) if len(keys_arr) else DocList[self._doc_type]()
-            return FindResult(docs, scores_arr)
+        if kwargs:
+            raise TypeError(f"execute_query() takes no settings; got {sorted(kwargs)}")
+        return execute_query(self, query)
 
     # ------------------------------------------------------------------ sub-indexes
+
+    def subindex_contains(self, item: BaseDoc) -> bool:
+        """Whether a document with ``item``'s id is stored here or in a sub-index (any depth).
+
+        Example
+        -------
+        >>> from docstack import BaseDoc, DocList
+        >>> from docstack.index import InMemoryExactNNIndex
+        >>> class Page(BaseDoc):
+        ...     text: str
+        >>> class Book(BaseDoc):
+        ...     pages: DocList[Page]
+        >>> index = InMemoryExactNNIndex[Book]()
+        >>> page = Page(text='p1')
+        >>> index.index(Book(pages=[page]))
+        >>> page in index, index.subindex_contains(page)
+        (False, True)
+        """
+        with self._lock:
+            return subindex_contains(self, item)
 
     def _subindex_path(self, subindex: str) -> list[DocumentIndex]:
         if not isinstance(subindex, str) or not subindex:
@@ -917,12 +756,6 @@ class DocumentIndex(Generic[TSchema]):
             by_id = {d.id: d for d in found}
         return DocList[self._doc_type]([by_id[i] for i in current])
 
-
-# the filter node classes, under names that do not clash with the ``filter`` method
-from docstack._internal.query import And as And_  # noqa: E402
-from docstack._internal.query import Comparison as Comparison_  # noqa: E402
-from docstack._internal.query import Not as Not_  # noqa: E402
-from docstack._internal.query import Or as Or_  # noqa: E402
 
 _INT64 = (-(2**63), 2**63 - 1)
 

@@ -1,4 +1,5 @@
-"""Hybrid queries: a fluent builder of vector, text and filter searches and how to fuse them."""
+"""Hybrid queries: a fluent builder of vector, text and filter searches, how to fuse them,
+and how a built query runs."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from docstack._internal.query import FilterNode
+from docstack._internal.metrics import higher_is_better
+from docstack._internal.query import And, Comparison, FilterNode
+from docstack.array.doc_list import DocList
+from docstack.index._results import FindResult
+from docstack.retrieval import reciprocal_rank_fusion, weighted_fusion
 
 if TYPE_CHECKING:  # pragma: no cover
     from docstack.index._base import DocumentIndex
 
-__all__ = ["Query", "QueryBuilder", "TextQuery", "VectorQuery"]
+__all__ = ["Query", "QueryBuilder", "TextQuery", "VectorQuery", "execute_query"]
+
+#: the number of results of a query that names no limit
+DEFAULT_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,8 @@ class Query:
     Every filter applies before any limit. With one search its own scores are returned;
     with several (or none) their results are fused: reciprocal rank fusion (``'rrf'``, the
     default, with constant ``rrf_k``) or a weighted sum of normalised scores (``'weighted'``).
+    ``candidates`` holds the filters given with a limit before any search: only the first
+    ``n`` documents matching each (in insertion order) can be results.
     """
 
     vectors: tuple[VectorQuery, ...]
@@ -52,10 +62,18 @@ class Query:
     score_threshold: float | None = None
     fusion: Literal["rrf", "weighted"] = "rrf"
     rrf_k: int = 60
+    candidates: tuple[tuple[FilterNode, int], ...] = ()
 
 
 class QueryBuilder:
     """Builds a hybrid :class:`Query`: each method adds a part and returns the builder.
+
+    Limits, as in DocArray: a ``filter(..., limit=n)`` given before any search keeps the
+    first ``n`` documents matching it (in insertion order) as the only candidates; given
+    after a search, it caps the results at ``n`` (the filter itself still applies before
+    every limit, so it never hides matches). With one search, its ``limit`` caps the results
+    too; with several, it is how deep that search goes before fusion. ``build(limit=...)``
+    is one more cap; with no limit anywhere, a query returns at most 10 documents.
 
     Example
     -------
@@ -82,6 +100,8 @@ class QueryBuilder:
         self._vectors: list[VectorQuery] = []
         self._texts: list[TextQuery] = []
         self._filters: list[FilterNode] = []
+        self._candidates: list[tuple[FilterNode, int]] = []
+        self._caps: list[int] = []
 
     def find(
         self, query: Any, search_field: str = "", weight: float = 1.0, limit: int | None = None
@@ -102,13 +122,24 @@ class QueryBuilder:
         return self
 
     def filter(self, filter_query: Any, limit: int | None = None) -> QueryBuilder:
-        """Add a filter (ANDed with any other filter); it applies before every limit."""
-        self._filters.append(self._index._parse_filter(filter_query))
+        """Add a filter (ANDed with any other filter); it applies before every limit.
+
+        ``limit``: before any search, only the first ``limit`` documents matching the
+        filter are candidates; after a search, at most ``limit`` results come back.
+        """
+        node = self._index._parse_filter(filter_query)
+        if limit is None:
+            self._filters.append(node)
+        elif self._vectors or self._texts:
+            self._filters.append(node)
+            self._caps.append(_count(limit, "limit"))
+        else:
+            self._candidates.append((node, _count(limit, "limit")))
         return self
 
     def build(
         self,
-        limit: int = 10,
+        limit: int | None = None,
         offset: int = 0,
         score_threshold: float | None = None,
         fusion: Literal["rrf", "weighted"] = "rrf",
@@ -119,7 +150,8 @@ class QueryBuilder:
         Parameters
         ----------
         limit, offset:
-            How many results, after skipping ``offset`` of them.
+            How many results (at most; see the class docstring for the other limits), after
+            skipping ``offset`` of them.
         score_threshold:
             Drop results scoring worse than this (on the returned scores).
         fusion:
@@ -139,16 +171,89 @@ class QueryBuilder:
             node = self._filters[0]
         else:
             node = And(tuple(self._filters))
+        caps = list(self._caps)
+        parts = [*self._vectors, *self._texts]
+        if len(parts) == 1 and parts[0].limit is not None:
+            caps.append(_count(parts[0].limit, "limit"))
+        if limit is not None:
+            caps.append(_count(limit, "limit"))
         return Query(
             tuple(self._vectors),
             tuple(self._texts),
             node,
-            _count(limit, "limit"),
+            min(caps) if caps else DEFAULT_LIMIT,
             _count(offset, "offset"),
             score_threshold,
             fusion,
             rrf_k,
+            tuple(self._candidates),
         )
+
+
+def execute_query(index: DocumentIndex, query: Query) -> FindResult:
+    """Run a built query on ``index`` (what ``index.execute_query(query)`` does)."""
+    if not isinstance(query, Query):
+        raise TypeError(
+            f"execute_query() takes a query from build_query().build(), got "
+            f"{type(query).__name__}; backends' native queries are not supported here"
+        )
+    cols = index._schema.columns
+    with index._lock:
+        node = query.filter
+        for cand, n in query.candidates:
+            keys = index._b_filter(cand, n)
+            if not len(keys):
+                return index._empty_result()
+            allowed = Comparison(("id",), "$in", index._b_rows(keys)[0])
+            node = allowed if node is None else And((node, allowed))
+        if not query.vectors and not query.texts:
+            docs = index.filter(node or {}, limit=query.limit, offset=query.offset)
+            return FindResult(docs, np.ones(len(docs), dtype=np.float64))
+        if len(query.vectors) + len(query.texts) == 1:
+            if query.vectors:
+                vq = query.vectors[0]
+                column = cols[vq.column]
+                vectors = vq.vector[None, :]
+                threshold = query.score_threshold
+                return index._find(column, vectors, query.limit, threshold, query.offset, node)[0]
+            tq = query.texts[0]
+            return index._text(
+                cols[tq.column], tq.text, query.limit, query.score_threshold, query.offset, node
+            )
+        return _fused(index, query, node)
+
+
+def _fused(index: DocumentIndex, query: Query, node: FilterNode | None) -> FindResult:
+    cols = index._schema.columns
+    depth = max(query.limit + query.offset, 1) * 2 + 20
+    ranked: list[tuple[np.ndarray, np.ndarray]] = []
+    directions: list[bool] = []
+    weights: list[float] = []
+    for vq in query.vectors:
+        col = cols[vq.column]
+        if col.name not in index._dims:
+            continue
+        k = vq.limit or depth
+        ranked.append(index._b_vector_search(col, vq.vector[None, :], k, node)[0])
+        directions.append(higher_is_better(col.space))
+        weights.append(vq.weight)
+    for tq in query.texts:
+        k = tq.limit or depth
+        ranked.append(index._b_text_search(cols[tq.column], tq.text, k, node))
+        directions.append(True)
+        weights.append(tq.weight)
+    if query.fusion == "rrf":
+        keys, scores = reciprocal_rank_fusion(
+            [k.tolist() for k, _ in ranked], k=query.rrf_k, weights=weights
+        )
+    else:
+        keys, scores = weighted_fusion([(k.tolist(), s) for k, s in ranked], weights, directions)
+    keys_arr, scores_arr = index._trim(
+        np.asarray(keys, dtype=np.int64), scores, query.offset, query.score_threshold, True
+    )
+    keys_arr, scores_arr = keys_arr[: query.limit], scores_arr[: query.limit]
+    docs = index._docs_for_keys(keys_arr) if len(keys_arr) else DocList[index._doc_type]()
+    return FindResult(docs, scores_arr)
 
 
 def _weight(weight: Any) -> float:

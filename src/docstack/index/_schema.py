@@ -20,18 +20,20 @@ Settings of a column come from, in rising priority: the backend's defaults per c
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
-import orjson
 from pydantic import TypeAdapter
 
 from docstack._internal.fields import doc_fields, unwrap_optional
 from docstack._internal.metrics import canonical_metric
-from docstack.errors import DocstackError, DocTypeError, ShapeError
+from docstack.errors import DocstackError, ShapeError
+from docstack.index._stored import encode_tensor, restore_column
+from docstack.index._stored import originals as vector_originals
 from docstack.typing.tensor._convert import to_numpy
 
 __all__ = [
@@ -45,10 +47,14 @@ __all__ = [
 
 ColumnKind = Literal["vector", "str", "int", "float", "bool", "tensor", "bytes", "json", "presence"]
 
-#: The metrics a Document Index scores with, and the meaning of each score.
+#: The metrics a Document Index scores with, and the meaning of each score (the same on every
+#: backend). ``Field(space=...)`` also takes DocArray's names: ``'cosine_sim'`` (cosine),
+#: ``'euclidean_dist'`` (l2), ``'sqeuclidean_dist'`` (sqeuclidean), ``'dot'`` and
+#: ``'inner_product'`` (ip).
 INDEX_METRICS: dict[str, str] = {
     "cosine": "cosine similarity in [-1, 1]; higher is better",
     "l2": "euclidean distance, >= 0; lower is better",
+    "sqeuclidean": "squared euclidean distance, >= 0; lower is better",
     "ip": "inner product; higher is better",
 }
 
@@ -64,8 +70,9 @@ def index_metric(name: Any, where: str) -> str:
         metric = None
     if metric not in INDEX_METRICS:
         raise ValueError(
-            f"{where}: unknown space {name!r}; use one of 'cosine', 'l2', 'ip' "
-            "(or their aliases 'cosine_sim', 'euclidean_dist', 'dot', 'inner_product')"
+            f"{where}: unknown space {name!r}; use one of 'cosine', 'l2', 'sqeuclidean', "
+            "'ip' (or their aliases 'cosine_sim', 'euclidean_dist', 'sqeuclidean_dist', "
+            "'dot', 'inner_product')"
         )
     return metric
 
@@ -246,9 +253,12 @@ class IndexSchema:
                 continue
             if fk.kind == "tensor":
                 config = {**defaults.get(None, {}), **defaults.get(np.ndarray, {}), **extras}
-                kind = cls._tensor_kind(fk.tensor_cls, config, name)
+                kind = cls._tensor_kind(fk.tensor_cls, config, name, "dim" in extras)
                 if kind == "vector":
-                    config.setdefault("dim", _fixed_dim(fk.tensor_cls))
+                    fixed = _fixed_dim(fk.tensor_cls)
+                    if fixed is not None:
+                        config["dim"] = fixed  # the type's own shape wins over Field(dim=)
+                    config.setdefault("dim", None)
                     config["space"] = index_metric(config.get("space", "cosine"), f"field {name!r}")
                 columns[name] = Column(
                     name, path, kind, fk.annotation, optional, config, tensor_cls=fk.tensor_cls
@@ -261,7 +271,9 @@ class IndexSchema:
             columns[name] = Column(name, path, kind, fk.annotation, optional, config)
 
     @staticmethod
-    def _tensor_kind(tensor_cls: type, config: Mapping[str, Any], name: str) -> ColumnKind:
+    def _tensor_kind(
+        tensor_cls: type, config: Mapping[str, Any], name: str, own_dim: bool = False
+    ) -> ColumnKind:
         if config.get("index") is False:
             return "tensor"
         dim = config.get("dim")
@@ -270,9 +282,17 @@ class IndexSchema:
                 raise ValueError(f"field {name!r}: dim must be a positive int, got {dim!r}")
             fixed = _fixed_dim(tensor_cls)
             shape = getattr(tensor_cls, "__docstack_fixed_shape__", None)
-            if shape is not None and (fixed is None or fixed != dim):
+            if shape is not None and fixed is None:
                 raise ValueError(
-                    f"field {name!r}: dim={dim} does not match its type's shape {shape}"
+                    f"field {name!r}: dim={dim} makes it a searchable vector, but its type "
+                    f"fixes the shape {shape}, which is not 1-D"
+                )
+            if fixed is not None and fixed != dim and own_dim:
+                warnings.warn(
+                    f"field {name!r}: Field(dim={dim}) is ignored, its type fixes the "
+                    f"dimension at {fixed}",
+                    UserWarning,
+                    stacklevel=2,
                 )
             return "vector"
         family = getattr(tensor_cls, "_docstack_family", "tensor")
@@ -342,11 +362,17 @@ class IndexSchema:
 
     # ------------------------------------------------------------------ documents -> rows
 
-    def check_doc_types(self, docs: Sequence[Any]) -> None:
-        """Raise ``DocTypeError`` naming the first document of another schema."""
+    def check_doc_types(self, docs: Sequence[Any]) -> Sequence[Any]:
+        """The documents as this schema's class, or ``DocTypeError`` naming the first that
+        does not fit.
+
+        Documents of the class (or a subclass, or a view of one) pass as they are; documents
+        of another class whose fields all belong to the schema and validate as its types are
+        converted to it (:func:`docstack.index._compat.coerce_docs`).
+        """
         doc_type = self.doc_type
         seen: set[type] = set()
-        for i, doc in enumerate(docs):
+        for doc in docs:
             t = type(doc)
             if t in seen:
                 continue
@@ -354,10 +380,10 @@ class IndexSchema:
             if base is doc_type or (isinstance(base, type) and issubclass(base, doc_type)):
                 seen.add(t)
                 continue
-            raise DocTypeError(
-                f"document {i} (id={getattr(doc, 'id', None)!r}) is a {t.__name__}, but this "
-                f"index stores {doc_type.__name__} documents"
-            )
+            from docstack.index._compat import coerce_docs
+
+            return coerce_docs(doc_type, docs)
+        return docs
 
     def to_rows(self, docs: Sequence[Any], dims: dict[str, int]) -> RowBatch:
         """Turn validated documents into a :class:`RowBatch`, checking vectors.
@@ -390,7 +416,7 @@ class IndexSchema:
             column = [None if p is None else getattr(p, key) for p in parent]
             if col.kind == "vector":
                 values[name], missing[name] = self._vectors(col, column, ids, dims)
-                originals[name] = _originals(column)
+                originals[name] = vector_originals(column)
             elif col.kind == "tensor":
                 values[name] = [None if v is None else encode_tensor(v) for v in column]
             elif col.kind == "json":
@@ -480,7 +506,7 @@ class IndexSchema:
         for name, col in self.columns.items():
             if name == "id":
                 continue
-            restored[name] = _restore_column(col, values[name], n)
+            restored[name] = restore_column(col, values[name], n)
         return self._assemble(self.doc_type, (), list(ids), restored, n)
 
     def _assemble(
@@ -516,22 +542,6 @@ class IndexSchema:
         return construct_docs(doc_type, names, [fields[k] for k in names], set(names))
 
 
-def _originals(column: list[Any]) -> list[Any] | None:
-    """Copies of the vectors whose dtype is not float32 (None where it is, or missing)."""
-    out: list[Any] = [None] * len(column)
-    kept = False
-    for i, v in enumerate(column):
-        if v is None:
-            continue
-        if type(v) is np.ndarray and v.dtype == np.float32:
-            continue
-        arr = to_numpy(v)
-        if arr.dtype != np.float32:
-            out[i] = np.array(arr)
-            kept = True
-    return out if kept else None
-
-
 def _normalise(path: str) -> str:
     return path.replace(".", "__")
 
@@ -556,72 +566,6 @@ def _scalar_kind(inner: Any) -> ColumnKind:
         if issubclass(inner, (bytes, bytearray)):
             return "bytes"
     return "json"
-
-
-def _restore_column(col: Column, stored: Sequence[Any], n: int) -> list[Any]:
-    kind = col.kind
-    if kind in ("str", "int", "float", "presence"):
-        if (
-            kind == "str"
-            and col.annotation is not str
-            and unwrap_optional(col.annotation)[0] is not str
-        ):
-            validate = col.adapter.validate_python
-            return [None if v is None else validate(v) for v in stored]
-        if kind == "presence":
-            return [bool(v) for v in stored]
-        return list(stored)
-    if kind == "bool":
-        return [None if v is None else bool(v) for v in stored]
-    if kind == "vector":
-        cls = col.tensor_cls
-        plain = (
-            getattr(cls, "_docstack_plain", False)
-            and getattr(cls, "_docstack_framework", "") == "numpy"
-        )
-        if plain:
-            if isinstance(stored, np.ndarray):
-                return list(stored)  # a gathered 2-D copy: each row a view of it
-            present = [v for v in stored if v is not None]
-            if present and len(present) == len(stored):
-                shapes = {v.shape for v in present}
-                if len(shapes) == 1 and len({v.dtype for v in present}) == 1:
-                    # one copy of all rows in one call; each row a view of the copy
-                    return list(np.array(present))
-            return [None if v is None else np.array(v) for v in stored]
-        validate = col.adapter.validate_python
-        return [None if v is None else validate(np.array(v)) for v in stored]
-    if kind == "tensor":
-        validate = col.adapter.validate_python
-        return [None if v is None else validate(decode_tensor(v)) for v in stored]
-    if kind == "bytes":
-        validate = col.adapter.validate_python
-        return [None if v is None else validate(bytes(v)) for v in stored]
-    validate_json = col.adapter.validate_json
-    return [None if v is None else validate_json(v) for v in stored]
-
-
-def encode_tensor(value: Any) -> bytes:
-    """A tensor as bytes: a small JSON header (dtype, shape) and the raw buffer.
-
-    Example
-    -------
-    >>> decode_tensor(encode_tensor(np.arange(6).reshape(2, 3))).tolist()
-    [[0, 1, 2], [3, 4, 5]]
-    """
-    arr = np.ascontiguousarray(to_numpy(value))
-    if arr.dtype.hasobject:
-        raise ValueError("cannot store a tensor of Python objects")
-    header = orjson.dumps({"dtype": arr.dtype.str, "shape": list(arr.shape)})
-    return len(header).to_bytes(4, "little") + header + arr.tobytes()
-
-
-def decode_tensor(data: bytes) -> np.ndarray:
-    """The array :func:`encode_tensor` wrote."""
-    size = int.from_bytes(data[:4], "little")
-    header = orjson.loads(data[4 : 4 + size])
-    arr = np.frombuffer(data, dtype=np.dtype(header["dtype"]), offset=4 + size)
-    return arr.reshape(header["shape"]).copy()
 
 
 # doctest compiles examples with the __future__ flags of the module namespace

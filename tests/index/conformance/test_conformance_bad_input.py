@@ -20,8 +20,18 @@ class Doc(BaseDoc):
 
 
 class Other(BaseDoc):
+    """Not indexable as a Doc: it has a field Doc lacks (it would be lost)."""
+
     title: str
     emb: NdArray[4]
+    price: int = 0
+
+
+class WrongValues(BaseDoc):
+    """Its fields are Doc's, but a value does not validate as Doc's type."""
+
+    title: str
+    emb: NdArray[3]
 
 
 class Loose(BaseDoc):
@@ -76,6 +86,20 @@ def test_document_of_another_schema(loaded):
             [Doc(id="ok", title="ok", emb=np.ones(4)), Other(id="o1", title="x", emb=np.ones(4))]
         )
     assert "o1" in str(info.value) and "Doc" in str(info.value)
+    assert "price" in str(info.value)
+    assert snapshot(loaded) == before
+
+
+def test_document_of_another_class_whose_values_do_not_fit(loaded):
+    before = snapshot(loaded)
+    with pytest.raises(DocTypeError, match="WrongValues") as info:
+        loaded.index(
+            [
+                Doc(id="ok", title="ok", emb=np.ones(4)),
+                WrongValues(id="w1", title="x", emb=[1, 2, 3]),
+            ]
+        )
+    assert "w1" in str(info.value) and "emb" in str(info.value)
     assert snapshot(loaded) == before
 
 

@@ -19,19 +19,20 @@ Layout of ``work_dir``:
 Filtered vector search is exact on the matching rows when the filter keeps few of them
 (``exact_search_threshold``), and otherwise searches the graph for more candidates than asked,
 widening until enough of them pass the filter: correct at any selectivity.
+
+One open index per ``work_dir``: see :mod:`docstack.index.backends._hnsw_store` (opening it
+again in the same process hands it over to the new index; another process is refused). The
+graphs of a vector field live in :mod:`docstack.index.backends._hnsw_segments`.
 """
 
 from __future__ import annotations
 
-import math
-import os
-import sqlite3
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import orjson
@@ -41,19 +42,15 @@ from docstack._internal.query import FilterNode
 from docstack.errors import DocstackError
 from docstack.index._base import BaseDBConfig, DocumentIndex
 from docstack.index._bm25 import fts_match_expression
-from docstack.index._exact import exact_search
-from docstack.index._schema import Column, IndexSchema, RowBatch, decode_tensor, encode_tensor
-from docstack.index._sql_filter import SqlColumn, compile_filter, register_functions
+from docstack.index._schema import Column, IndexSchema, RowBatch
+from docstack.index._sql_filter import SqlColumn, compile_filter
+from docstack.index._stored import decode_tensor, encode_tensor
+from docstack.index.backends._hnsw_rows import RowCache
+from docstack.index.backends._hnsw_segments import HNSW_DEFAULTS, Segments
+from docstack.index.backends._hnsw_store import Store, require_fts5
 
 __all__ = ["HnswDocumentIndex"]
 
-_DB_NAME = "docstack.sqlite3"
-_LOCK_NAME = "docstack.lock"
-# the metrics a graph file may be built for (its name carries one)
-_SPACES = ("cosine", "l2", "ip")
-# the most memory one cached exact-search subset may hold
-_SUBSET_CACHE_BYTES = 256 << 20
-_FORMAT_VERSION = "1"
 _SQL_TYPES = {
     "str": "TEXT",
     "int": "INTEGER",
@@ -89,569 +86,8 @@ class HnswDBConfig(BaseDBConfig):
     row_cache_bytes: int = 256 << 20
 
 
-_HNSW_DEFAULTS: dict[str, Any] = {
-    "space": "cosine",
-    "max_elements": 1024,
-    "ef_construction": 200,
-    "ef": 64,
-    "M": 16,
-    "num_threads": -1,
-    "allow_replace_deleted": False,
-}
-
-
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _lock_work_dir(work_dir: Path) -> Any:
-    """Hold an exclusive lock on ``work_dir`` for as long as the returned file is open.
-
-    The in-memory state of an open index (the sequence counter, the vectors of the growing
-    segment, the graphs) mirrors the database; a second handle on the same directory would
-    drift from it after the first one writes. So a work_dir is opened by one index at a
-    time, in this process or any other. The operating system drops the lock when the
-    process ends, killed or not.
-    """
-    f = open(work_dir / _LOCK_NAME, "a+b")  # noqa: SIM115 - held open as the lock
-    try:
-        if os.name == "nt":  # pragma: no cover - Windows
-            import msvcrt
-
-            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.close()
-        raise DocstackError(
-            f"{work_dir} is already open in another HnswDocumentIndex (in this process or "
-            "another): close that one first (index.close()), or use another work_dir"
-        ) from None
-    return f
-
-
-class _Store:
-    """What the root index and its sub-indexes share: the database and pending memory work."""
-
-    def __init__(self, work_dir: Path) -> None:
-        self.work_dir = work_dir
-        self.graph_dir = work_dir / "hnsw"
-        self.graph_dir.mkdir(parents=True, exist_ok=True)
-        self.lock = _lock_work_dir(work_dir)
-        try:
-            self._connect(work_dir)
-        except BaseException:
-            self.close()
-            raise
-        self.in_tx = False
-        self.after_commit: list[Callable[[], None]] = []
-
-    def close(self) -> None:
-        """Close the database and release the work_dir (idempotent)."""
-        conn = getattr(self, "conn", None)
-        if conn is not None:
-            conn.close()
-        if not self.lock.closed:
-            self.lock.close()
-
-    def _connect(self, work_dir: Path) -> None:
-        self.conn = sqlite3.connect(
-            str(work_dir / _DB_NAME), isolation_level=None, check_same_thread=False
-        )
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        register_functions(self.conn)
-        self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        version = self.get_meta("format_version")
-        if version is None:
-            self.set_meta("format_version", _FORMAT_VERSION)
-        elif version != _FORMAT_VERSION:
-            raise DocstackError(
-                f"{work_dir} holds an index of format {version}; this docstack reads "
-                f"format {_FORMAT_VERSION}"
-            )
-
-    def get_meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return None if row is None else row[0]
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute(
-            "INSERT INTO meta(key, value) VALUES(?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-            (key, value),
-        )
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        if self.in_tx:
-            yield
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        self.in_tx = True
-        try:
-            yield
-        except BaseException:
-            self.in_tx = False
-            self.after_commit.clear()
-            self.conn.execute("ROLLBACK")
-            raise
-        self.in_tx = False
-        try:
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.after_commit.clear()
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        work, self.after_commit = self.after_commit, []
-        for fn in work:
-            fn()
-
-
-class _RowCache:
-    """The stored values of a table's rows, by seq, as SQLite returns them.
-
-    Filled from the database on first use and then kept in step by the same after-commit
-    work that keeps the vector segments in step, so it never holds a write that was rolled
-    back. Ids and columns are object arrays indexed by seq (grown by doubling), so the rows
-    of a search's results are gathered with one fancy index per column. ``size`` is an
-    estimate (text and bytes by length, 8 bytes a value).
-    """
-
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
-        self.n = 0  # seqs below n have a slot
-        self.ids = np.full(0, None, dtype=object)  # None: no live row with this seq
-        self.live = np.zeros(0, dtype=bool)
-        self.columns: list[np.ndarray] = [np.full(0, None, dtype=object) for _ in names]
-        self.size = 0
-
-    @staticmethod
-    def value_size(value: Any) -> int:
-        return len(value) + 8 if isinstance(value, (str, bytes)) else 8
-
-    def _grow(self, n: int) -> None:
-        if n <= self.n:
-            return
-        if n > len(self.ids):
-            cap = max(n, 2 * len(self.ids), 1024)
-
-            def widen(arr: np.ndarray, fill: Any) -> np.ndarray:
-                out = np.full(cap, fill, dtype=arr.dtype)
-                out[: self.n] = arr[: self.n]
-                return out
-
-            self.ids = widen(self.ids, None)
-            self.live = widen(self.live, False)
-            self.columns = [widen(c, None) for c in self.columns]
-        self.n = n
-
-    @staticmethod
-    def _objects(values: list[Any]) -> np.ndarray:
-        out = np.empty(len(values), dtype=object)
-        out[:] = values  # element by element: a bytes value stays one object
-        return out
-
-    def put(self, seqs: list[int], ids: list[str], columns: list[list[Any]]) -> None:
-        """Rows at ``seqs``: their ids and one list of stored values per cached column."""
-        if not seqs:
-            return
-        self._grow(max(seqs) + 1)
-        at = np.asarray(seqs, dtype=np.int64)
-        size = self.value_size
-        self.size += sum(len(i) + 8 for i in ids)
-        self.ids[at] = self._objects(ids)
-        self.live[at] = True
-        for col, values in zip(self.columns, columns):
-            col[at] = self._objects(values)
-            self.size += sum(map(size, values))
-
-    def set(self, seq: int, j: int, value: Any) -> None:
-        col = self.columns[j]
-        self.size += self.value_size(value) - self.value_size(col[seq])
-        col[seq] = value
-
-    def drop(self, seqs: list[int]) -> None:
-        size = self.value_size
-        for seq in seqs:
-            if seq < self.n and self.live[seq]:
-                self.size -= len(self.ids[seq]) + 8
-                self.ids[seq] = None
-                self.live[seq] = False
-                for col in self.columns:
-                    self.size -= size(col[seq])
-                    col[seq] = None
-
-    def rows(self, seqs: list[int] | np.ndarray) -> tuple[np.ndarray, list[str], list[list[Any]]]:
-        """The live ones of ``seqs`` (in order), their ids and their columns."""
-        at = np.asarray(seqs, dtype=np.int64)
-        at = at[at < self.n]
-        found = at[self.live[at]]
-        return found, self.ids[found].tolist(), [c[found].tolist() for c in self.columns]
-
-
-class _Segments:
-    """The vectors of one field: an in-memory mirror by seq, a sealed graph, a growing tail."""
-
-    def __init__(self, table: str, column: Column, dim: int, store: _Store) -> None:
-        self.table = table
-        self.column = column
-        self.name = column.name
-        self.dim = dim
-        self.store = store
-        self.space = column.space
-        self.config = {**_HNSW_DEFAULTS, **dict(column.config)}
-        self.vectors = np.zeros((0, dim), dtype=np.float32)
-        self.norms = np.zeros(0, dtype=np.float32)
-        self.present = np.zeros(0, dtype=bool)
-        self.graph: Any = None
-        self.upto = 0  # the graph holds the live rows with seq <= upto
-        self.n_present = 0  # rows with a vector
-        self.n_sealed = 0  # of them, rows in the graph
-        self.version = 0  # bumped by every change of vectors or presence
-        # the rows, vectors and norms an exact filtered search gathered last, kept for the
-        # next search with the same filter mask (filters repeat: a gather costs as much as
-        # the search itself)
-        self._subset: tuple[Any, ...] | None = None
-
-    def ensure(self, size: int) -> None:
-        cap = len(self.present)
-        if size <= cap:
-            return
-        new = max(size, 2 * cap, 1024)
-        vectors = np.zeros((new, self.dim), dtype=np.float32)
-        vectors[:cap] = self.vectors
-        norms = np.zeros(new, dtype=np.float32)
-        norms[:cap] = self.norms
-        present = np.zeros(new, dtype=bool)
-        present[:cap] = self.present
-        self.vectors, self.norms, self.present = vectors, norms, present
-        self.version += 1
-
-    def put(self, seqs: np.ndarray, vectors: np.ndarray, missing: np.ndarray) -> None:
-        if not len(seqs):
-            return
-        self.ensure(int(seqs.max()) + 1)
-        keep = ~missing
-        s = seqs[keep]
-        fresh = int((~self.present[s]).sum())
-        self.vectors[s] = vectors[keep]
-        self.norms[s] = np.linalg.norm(vectors[keep], axis=1)
-        self.present[s] = True
-        self.n_present += fresh
-        self.version += 1
-
-    def kill(self, seqs: Sequence[int]) -> None:
-        self.version += 1
-        for seq in seqs:
-            if seq < len(self.present) and self.present[seq]:
-                self.present[seq] = False
-                self.n_present -= 1
-                if self.graph is not None and seq <= self.upto:
-                    self.n_sealed -= 1
-                    try:
-                        self.graph.mark_deleted(int(seq))
-                    except RuntimeError:  # already deleted (e.g. in a saved graph)
-                        pass
-
-    def growing(self, n_seq: int) -> np.ndarray:
-        start = self.upto + 1
-        if start >= n_seq:
-            return np.zeros(0, dtype=np.int64)
-        return start + np.flatnonzero(self.present[start:n_seq]).astype(np.int64)
-
-    def sealed_live(self) -> int:
-        return self.n_sealed if self.graph is not None else 0
-
-    # -- graph files
-
-    def _pattern(self) -> str:
-        # the space is part of the name: a graph built for another metric is never loaded
-        return f"{self.table}.{self.name}.{self.space}."
-
-    def load_graph(self, max_seq: int) -> None:
-        files = []
-        for p in self.store.graph_dir.glob(self._pattern() + "*.bin"):
-            rest = p.name[len(self._pattern()) : -4]
-            if rest.isdigit():
-                files.append((int(rest), p))
-        files.sort(reverse=True)
-        for p in self.store.graph_dir.glob(f"{self.table}.{self.name}.*.tmp"):
-            p.unlink(missing_ok=True)  # a save cut short by a crash
-        hnswlib = import_optional("hnswlib")
-        for upto, path in files:
-            if upto > max_seq:
-                continue  # written for rows that were never committed: ignore
-            graph = hnswlib.Index(space=_hnsw_space(self.space), dim=self.dim)
-            try:
-                graph.load_index(str(path), max_elements=max(upto + 1, 16))
-            except Exception:  # noqa: BLE001 - a damaged derived file is rebuilt
-                continue
-            self.graph, self.upto = graph, upto
-            self.n_sealed = int(self.present[: upto + 1].sum())
-            graph.set_ef(int(self.config["ef"]))
-            graph.set_num_threads(_threads(self.config["num_threads"]))
-            dead = np.flatnonzero(~self.present[: upto + 1])
-            labels = set(graph.get_ids_list())
-            for seq in dead.tolist():
-                if seq in labels:
-                    try:
-                        graph.mark_deleted(seq)
-                    except RuntimeError:
-                        pass
-            break
-        for upto, path in files:
-            if self.graph is None or upto != self.upto:
-                path.unlink(missing_ok=True)
-
-    def merge(self, n_seq: int, progress: Any = None) -> None:
-        rows = self.growing(n_seq)
-        if not len(rows):
-            return
-        hnswlib = import_optional("hnswlib")
-        cfg = self.config
-        if self.graph is None:
-            graph = hnswlib.Index(space=_hnsw_space(self.space), dim=self.dim)
-            graph.init_index(
-                max_elements=max(int(cfg["max_elements"]), n_seq),
-                M=int(cfg["M"]),
-                ef_construction=int(cfg["ef_construction"]),
-                allow_replace_deleted=bool(cfg["allow_replace_deleted"]),
-            )
-            graph.set_ef(int(cfg["ef"]))
-            graph.set_num_threads(_threads(cfg["num_threads"]))
-            self.graph = graph
-        graph = self.graph
-        if graph.get_max_elements() < n_seq:
-            graph.resize_index(max(n_seq, 2 * graph.get_max_elements()))
-        step = len(rows) if progress is None else max(1000, len(rows) // 50)
-        for start in range(0, len(rows), step):
-            part = rows[start : start + step]
-            graph.add_items(self.vectors[part], part, num_threads=_threads(cfg["num_threads"]))
-            if progress is not None:
-                progress(len(part))
-        self.upto = n_seq - 1
-        self.n_sealed = self.n_present
-        self.save()
-
-    def save(self) -> None:
-        if self.graph is None:
-            return
-        final = self.store.graph_dir / f"{self._pattern()}{self.upto}.bin"
-        tmp = final.with_name(final.name + ".tmp")
-        self.graph.save_index(str(tmp))
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, final)
-        _fsync_dir(self.store.graph_dir)
-        # older graphs of this field, in this space or another (configure(space=) changed
-        # it): the new one replaces them all
-        prefix = f"{self.table}.{self.name}."
-        for p in self.store.graph_dir.glob(prefix + "*.bin"):
-            space, _, upto = p.name[len(prefix) : -4].partition(".")
-            if p != final and upto.isdigit() and space in _SPACES:
-                p.unlink(missing_ok=True)
-
-    def reset_graph(self) -> None:
-        self.graph = None
-        self.upto = 0
-        self.n_sealed = 0
-        for p in self.store.graph_dir.glob(self._pattern() + "*.bin"):
-            p.unlink(missing_ok=True)
-
-    # -- search
-
-    def search(
-        self,
-        queries: np.ndarray,
-        k: int,
-        n_seq: int,
-        allowed: np.ndarray | None,
-        exact_threshold: int,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        metric = self.space
-        if allowed is None:
-            live = None
-            n_live = self.n_present
-        else:
-            live = self.present[:n_seq] & allowed[:n_seq]
-            n_live = int(live.sum())
-        if n_live == 0 or k == 0:
-            return [(np.zeros(0, np.int64), np.zeros(0)) for _ in range(len(queries))]
-        k = min(k, n_live)
-        sealed_live = self.sealed_live() if self.graph is not None else 0
-        if (
-            self.graph is None
-            or sealed_live == 0
-            or (allowed is not None and n_live <= exact_threshold)
-        ):
-            if live is None:
-                live = self.present[:n_seq]
-                rows = np.flatnonzero(live)
-                if len(rows) == n_seq:
-                    rows = None
-                return exact_search(
-                    self.vectors[:n_seq], queries, metric, k, rows=rows, norms=self.norms[:n_seq]
-                )
-            rows, sub, sub_norms = self._exact_subset(allowed, live, n_seq)
-            return exact_search(sub, queries, metric, k, norms=sub_norms, keys=rows)
-        grow = self.growing(n_seq)
-        if allowed is not None and len(grow):
-            grow = grow[allowed[grow]]
-        exact = (
-            exact_search(self.vectors, queries, metric, k, rows=grow, norms=self.norms)
-            if len(grow)
-            else None
-        )
-        graph_hits = self._graph_search(queries, k, allowed, n_live - len(grow), sealed_live)
-        out = []
-        for i, (gk, gs) in enumerate(graph_hits):
-            if exact is not None:
-                ek, es = exact[i]
-                gk, gs = _merge(gk, gs, ek, es, k, metric != "l2")
-            out.append((gk, gs))
-        return out
-
-    def _exact_subset(
-        self, allowed: np.ndarray, live: np.ndarray, n_seq: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The live rows a filter mask allows, with their vectors and norms gathered."""
-        cached = self._subset
-        if (
-            cached is not None
-            and cached[0] is allowed
-            and cached[1] == n_seq
-            and cached[2] == self.version
-        ):
-            return cached[3], cached[4], cached[5]
-        rows = np.flatnonzero(live)
-        sub, sub_norms = self.vectors[rows], self.norms[rows]
-        self._subset = (
-            (allowed, n_seq, self.version, rows, sub, sub_norms)
-            if sub.nbytes <= _SUBSET_CACHE_BYTES
-            else None
-        )
-        return rows, sub, sub_norms
-
-    def _graph_search(
-        self,
-        queries: np.ndarray,
-        k: int,
-        allowed: np.ndarray | None,
-        n_match: int,
-        sealed_live: int,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        want = min(k, n_match)
-        if want <= 0:
-            return [(np.zeros(0, np.int64), np.zeros(0)) for _ in range(len(queries))]
-        fraction = n_match / max(sealed_live, 1)
-        fetch = (
-            want if allowed is None else min(sealed_live, int(math.ceil(want / fraction * 2)) + 10)
-        )
-        results: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(queries)
-        todo = np.arange(len(queries))
-        base_ef = int(self.config["ef"])
-        if allowed is None:
-            labels, dists = self._knn(queries, min(want, sealed_live), max(base_ef, want))
-            if (labels >= 0).all():  # the common case: every query got its k neighbours
-                labels = labels.astype(np.int64)
-                scores = _scores(dists, self.space)
-                return [(labels[i], scores[i]) for i in range(len(queries))]
-        while len(todo):
-            fetch = min(fetch, sealed_live)
-            ef = max(int(base_ef / fraction) if allowed is not None else base_ef, fetch)
-            labels, dists = self._knn(queries[todo], fetch, ef)
-            again = []
-            for j, qi in enumerate(todo.tolist()):
-                lab, dist = labels[j], dists[j]
-                valid = lab >= 0
-                lab, dist = lab[valid], dist[valid]
-                if allowed is not None:
-                    ok = allowed[lab]
-                    lab, dist = lab[ok], dist[ok]
-                if len(lab) >= want or fetch >= sealed_live:
-                    results[qi] = (lab[:want].astype(np.int64), _scores(dist[:want], self.space))
-                else:
-                    again.append(qi)
-            todo = np.asarray(again, dtype=np.int64)
-            fetch = min(sealed_live, fetch * 4)
-        return results  # type: ignore[return-value]
-
-    def _knn(self, queries: np.ndarray, k: int, ef: int) -> tuple[np.ndarray, np.ndarray]:
-        graph = self.graph
-        graph.set_ef(max(ef, k))
-        try:
-            while True:
-                try:
-                    return graph.knn_query(queries, k=k)
-                except RuntimeError:
-                    # too many deleted neighbours for this ef: widen, then give up on k
-                    if graph.ef < 4 * k + 64:
-                        graph.set_ef(graph.ef * 2)
-                        continue
-                    if k <= 1:
-                        raise
-                    k = max(1, k // 2)
-        finally:
-            graph.set_ef(int(self.config["ef"]))
-
-
-def _require_fts5(conn: sqlite3.Connection) -> None:
-    """Raise a ``DocstackError`` that says why when this process's SQLite has no FTS5.
-
-    Python's SQLite has FTS5, but TensorFlow bundles an SQLite without it, and when
-    ``tensorflow`` is imported before ``sqlite3`` its copy serves the whole process.
-    """
-    try:
-        conn.execute("CREATE VIRTUAL TABLE temp.docstack_fts5_probe USING fts5(body)")
-        conn.execute("DROP TABLE temp.docstack_fts5_probe")
-    except sqlite3.OperationalError as exc:
-        if "fts5" not in str(exc):
-            raise
-        raise DocstackError(
-            f"the SQLite this process uses (version {sqlite3.sqlite_version}) has no FTS5, "
-            "which text search needs. TensorFlow brings an SQLite without it: import "
-            "docstack.index (or sqlite3) before tensorflow"
-        ) from exc
-
-
-def _threads(n: Any) -> int:
-    n = int(n)
-    return n if n > 0 else (os.cpu_count() or 1)
-
-
-def _hnsw_space(metric: str) -> str:
-    return {"cosine": "cosine", "l2": "l2", "ip": "ip"}[metric]
-
-
-def _scores(dist: np.ndarray, metric: str) -> np.ndarray:
-    d = dist.astype(np.float64)
-    if metric == "l2":
-        return np.sqrt(np.maximum(d, 0.0))
-    return 1.0 - d
-
-
-def _merge(
-    ak: np.ndarray, as_: np.ndarray, bk: np.ndarray, bs: np.ndarray, k: int, higher: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    keys = np.concatenate([ak, bk])
-    scores = np.concatenate([as_, bs])
-    order = np.lexsort((keys, -scores if higher else scores))[:k]
-    return keys[order], scores[order]
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(str(path), os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class HnswDocumentIndex(DocumentIndex):
@@ -659,9 +95,14 @@ class HnswDocumentIndex(DocumentIndex):
     search, hnswlib for approximate vector search.
 
     Per vector field, ``Field(...)`` (or ``configure(default_column_config={np.ndarray:
-    {...}})``) sets ``space`` (``'cosine'`` by default, ``'l2'``, ``'ip'``), ``dim``, ``M``
-    (16), ``ef_construction`` (200), ``ef`` (64, the search breadth), ``max_elements`` (the
-    initial capacity; it grows) and ``num_threads`` (-1: all cores).
+    {...}})``) sets ``space`` (``'cosine'`` by default, ``'l2'``, ``'sqeuclidean'``,
+    ``'ip'``), ``dim``, ``M`` (16), ``ef_construction`` (200), ``ef`` (64, the search
+    breadth), ``max_elements`` (the initial capacity; it grows) and ``num_threads`` (-1: all
+    cores).
+
+    One open index per ``work_dir``: opening the same ``work_dir`` again in this process
+    hands it over to the new index (the old one then raises on use); while it is open,
+    another process cannot open it.
 
     Example
     -------
@@ -687,9 +128,18 @@ class HnswDocumentIndex(DocumentIndex):
 
     DBConfig = HnswDBConfig
 
+    def __init__(self, db_config: Any = None, **kwargs: Any) -> None:
+        super().__init__(db_config, **kwargs)
+        self._store.opened()  # the work_dir is this index's now
+
+    @property
+    def index_name(self) -> str | None:
+        """The ``index_name`` given when opening, else the ``work_dir``."""
+        return self._db_config.index_name or str(self._db_config.work_dir)
+
     @classmethod
     def _default_column_config(cls) -> dict[Any, dict[str, Any]]:
-        return {np.ndarray: dict(_HNSW_DEFAULTS)}
+        return {np.ndarray: dict(HNSW_DEFAULTS)}
 
     # ------------------------------------------------------------------ opening
 
@@ -698,12 +148,12 @@ class HnswDocumentIndex(DocumentIndex):
             import_optional("hnswlib")
             work_dir = Path(self._db_config.work_dir)
             work_dir.mkdir(parents=True, exist_ok=True)
-            self._store = _Store(work_dir)
+            self._store = Store(work_dir, self._lock)
             self._owns_store = True
             self._table = "docs"
         self._filter_cache: OrderedDict[Any, np.ndarray] = OrderedDict()
         self._version = 0
-        self._cache: _RowCache | None = None
+        self._cache: RowCache | None = None
         self._cache_off = False
         self._create_table()
         self._load_state()
@@ -781,12 +231,12 @@ class HnswDocumentIndex(DocumentIndex):
         self._seq_of: dict[str, int] = {i: s for s, i in rows}
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name=?", (table,)).fetchone()
         self._next_seq = max((row[0] if row else 0), max((s for s, _ in rows), default=0)) + 1
-        self._segments: dict[str, _Segments] = {}
+        self._segments: dict[str, Segments] = {}
         self._fts: set[str] = set()
         fts = self._store.get_meta(f"fts:{table}")
         if fts:
             self._fts = set(orjson.loads(fts))
-            _require_fts5(conn)  # every write also writes the text tables
+            require_fts5(conn)  # every write also writes the text tables
         ordered = np.sort(
             np.fromiter(self._seq_of.values(), dtype=np.int64, count=len(self._seq_of))
         )
@@ -807,7 +257,7 @@ class HnswDocumentIndex(DocumentIndex):
             if learnt:
                 with self._store.transaction():
                     self._store.set_meta(f"dims:{table}", orjson.dumps(self._dims).decode())
-            seg = _Segments(table, col, dim, self._store)
+            seg = Segments(table, col, dim, self._store)
             seg.ensure(self._next_seq)
             for start in range(0, len(ordered), 50_000):
                 part = ordered[start : start + 50_000]
@@ -898,7 +348,7 @@ class HnswDocumentIndex(DocumentIndex):
                 if seg is None:
                     if not vectors.shape[1]:
                         continue  # no vector seen yet: the dimension is still unknown
-                    seg = _Segments(self._table, col, vectors.shape[1], self._store)
+                    seg = Segments(self._table, col, vectors.shape[1], self._store)
                     self._segments[name] = seg
                 seg.ensure(self._next_seq)
                 seg.put(seqs, vectors, batch.vector_missing[name])
@@ -968,7 +418,7 @@ class HnswDocumentIndex(DocumentIndex):
                 if value is not None:
                     conn.execute(f"INSERT INTO {fts} (rowid, body) VALUES (?, ?)", (seq, value))
 
-        def update_cache(cache: _RowCache) -> None:
+        def update_cache(cache: RowCache) -> None:
             for name, stored in changes:
                 cache.set(seq, cache.names.index(name), stored)
 
@@ -998,7 +448,7 @@ class HnswDocumentIndex(DocumentIndex):
 
     def _b_reconfigured(self, old: IndexSchema) -> None:
         for name, seg in self._segments.items():
-            new = {**_HNSW_DEFAULTS, **dict(self._schema.columns[name].config)}
+            new = {**HNSW_DEFAULTS, **dict(self._schema.columns[name].config)}
             graph_keys = ("space", "M", "ef_construction")
             changed = any(new[k] != seg.config[k] for k in graph_keys)
             seg.config = new
@@ -1031,7 +481,7 @@ class HnswDocumentIndex(DocumentIndex):
             n + "__orig" for n in self._schema.vector_columns
         ]
 
-    def _row_cache(self) -> _RowCache | None:
+    def _row_cache(self) -> RowCache | None:
         """The in-memory copy of the stored rows, filled on first use; ``None`` when it is
         off or the rows would take more than ``row_cache_bytes``."""
         cache = self._cache
@@ -1042,7 +492,7 @@ class HnswDocumentIndex(DocumentIndex):
             self._cache_off = True
             return None
         names = self._stored_columns()
-        cache = _RowCache(names)
+        cache = RowCache(names)
         select = "seq, id" + "".join(", " + _q(n) for n in names)
         cursor = self._store.conn.execute(f"SELECT {select} FROM {_q(self._table)}")
         while True:
@@ -1057,7 +507,7 @@ class HnswDocumentIndex(DocumentIndex):
         self._cache = cache
         return cache
 
-    def _cache_changed(self, fn: Callable[[_RowCache], None]) -> None:
+    def _cache_changed(self, fn: Callable[[RowCache], None]) -> None:
         """Apply ``fn`` to the row cache, if there is one, and drop it once it is too big."""
         cache = self._cache
         if cache is None:
@@ -1071,6 +521,7 @@ class HnswDocumentIndex(DocumentIndex):
     ) -> tuple[list[str], dict[str, list[Any] | np.ndarray]]:
         """Ids and stored values of the live rows among ``seqs``, in order. A vector column
         whose rows are all float32 and present comes as one 2-D array (a fresh copy)."""
+        self._store.check()
         names = self._stored_columns()
         cache = self._row_cache()
         values: dict[str, Any] = {}
@@ -1122,9 +573,11 @@ class HnswDocumentIndex(DocumentIndex):
         return dict(self._select_in("id, parent_id", "id", list(ids)))
 
     def _b_count(self) -> int:
+        self._store.check()
         return len(self._seq_of)
 
     def _b_contains(self, doc_id: str) -> bool:
+        self._store.check()
         return doc_id in self._seq_of
 
     def _sql_columns(self) -> dict[tuple[str, ...], SqlColumn]:
@@ -1163,6 +616,7 @@ class HnswDocumentIndex(DocumentIndex):
     def _b_vector_search(
         self, column: Column, queries: np.ndarray, k: int, node: FilterNode | None
     ) -> list[tuple[np.ndarray, np.ndarray]]:
+        self._store.check()
         seg = self._segments.get(column.name)
         if seg is None:
             return [(np.zeros(0, np.int64), np.zeros(0)) for _ in range(len(queries))]
@@ -1178,7 +632,7 @@ class HnswDocumentIndex(DocumentIndex):
         if name in self._fts:
             return
         store, fts = self._store, _q(self._fts_table(name))
-        _require_fts5(store.conn)
+        require_fts5(store.conn)
         with store.transaction():
             store.conn.execute(
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(body, tokenize='unicode61')"
@@ -1211,7 +665,8 @@ class HnswDocumentIndex(DocumentIndex):
         return keys, scores
 
     def close(self) -> None:
-        """Close the database (the index can no longer be used)."""
+        """Close the database and release the work_dir (the index can no longer be used;
+        closing again does nothing)."""
         with self._lock:
             if self._owns_store:
                 self._store.close()

@@ -5,6 +5,9 @@ and always right. Columns are numpy arrays and Python lists with one entry per r
 or replacing a document marks its row dead, and dead rows are compacted away once they are
 half of the table. ``persist()`` writes everything to one file that
 ``InMemoryExactNNIndex[MyDoc](index_file_path=...)`` reopens.
+
+As in DocArray, the documents to start with may be given when opening:
+``InMemoryExactNNIndex[MyDoc](docs)``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from docstack.errors import LoadError
 from docstack.index._base import BaseDBConfig, DocumentIndex
 from docstack.index._bm25 import BM25Index
 from docstack.index._exact import exact_search
-from docstack.index._schema import Column, RowBatch, decode_tensor, encode_tensor
+from docstack.index._schema import Column, RowBatch
+from docstack.index._stored import decode_tensor, encode_tensor
 
 __all__ = ["InMemoryExactNNIndex"]
 
@@ -58,9 +62,24 @@ class InMemoryExactNNIndex(DocumentIndex):
     >>> docs, scores = index.find([3, 1, 0], search_field='emb', limit=2)
     >>> docs.title
     ['t3', 't2']
+    >>> InMemoryExactNNIndex[Doc](docs).num_docs()  # documents to start with
+    2
     """
 
     DBConfig = InMemoryDBConfig
+
+    def __init__(self, docs: Any = None, db_config: Any = None, **kwargs: Any) -> None:
+        """Open the index (loading ``index_file_path`` when it exists), then index ``docs``.
+
+        ``docs`` may be left out; a ``DBConfig`` given first is taken as ``db_config``.
+        """
+        if isinstance(docs, BaseDBConfig):
+            if db_config is not None:
+                raise TypeError("db_config given twice")
+            docs, db_config = None, docs
+        super().__init__(db_config, **kwargs)
+        if docs is not None:
+            self.index(docs)
 
     # ------------------------------------------------------------------ storage
 

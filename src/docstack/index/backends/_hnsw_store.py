@@ -1,0 +1,249 @@
+"""The database of an embedded HNSW index and the lock on its ``work_dir``.
+
+The in-memory state of an open index (the sequence counter, the vectors of the growing
+segment, the graphs) mirrors the database, so two live handles on one ``work_dir`` would
+drift apart after either writes. Hence one open index per ``work_dir``:
+
+- another process holding it open: opening fails with a ``DocstackError`` (an exclusive
+  ``flock`` on ``docstack.lock``, dropped by the operating system when that process ends,
+  killed or not);
+- an index of this process holding it open: the new index takes the ``work_dir`` over once
+  it has opened (the lock never leaves the process), and the old handle is closed: using it
+  raises a ``DocstackError`` that says so. An open that fails leaves the old handle as it
+  was. This is what DocArray code does when it opens a ``work_dir`` again without closing
+  the first index.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from docstack.errors import DocstackError
+from docstack.index._sql_filter import register_functions
+
+__all__ = ["DB_NAME", "Store", "fsync_dir", "require_fts5"]
+
+DB_NAME = "docstack.sqlite3"
+LOCK_NAME = "docstack.lock"
+FORMAT_VERSION = "1"
+
+# the stores open in this process, by the real path of their work_dir
+_OPEN: dict[str, weakref.ref[Store]] = {}
+_OPEN_GUARD = threading.Lock()
+
+
+def _live_store(key: str) -> Store | None:
+    with _OPEN_GUARD:
+        ref = _OPEN.get(key)
+        store = ref() if ref is not None else None
+        return store if store is not None and store.closed is None else None
+
+
+def lock_work_dir(work_dir: Path) -> Any:
+    """Hold an exclusive lock on ``work_dir`` for as long as the returned file is open."""
+    f = open(work_dir / LOCK_NAME, "a+b")  # noqa: SIM115 - held open as the lock
+    try:
+        if os.name == "nt":  # pragma: no cover - Windows
+            import msvcrt
+
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise DocstackError(
+            f"{work_dir} is already open in another HnswDocumentIndex (in another process, "
+            "or in this one under another path): close that one first (index.close()), or "
+            "use another work_dir"
+        ) from None
+    return f
+
+
+class Store:
+    """What the root index and its sub-indexes share: the database and pending memory work.
+
+    ``owner_lock`` is the lock of the index that opens the store; a newer store on the same
+    work_dir holds the older one's ``owner_lock`` from its start until :meth:`opened` (or
+    :meth:`close`), so that the older index writes nothing while the newer one reads.
+    """
+
+    def __init__(self, work_dir: Path, owner_lock: Any) -> None:
+        self.work_dir = work_dir
+        self.key = os.path.realpath(work_dir)
+        self.graph_dir = work_dir / "hnsw"
+        self.graph_dir.mkdir(parents=True, exist_ok=True)
+        self.owner_lock = owner_lock
+        self.closed: str | None = None  # why the store can no longer be used
+        self._conn: sqlite3.Connection | None = None
+        self.in_tx = False
+        self.after_commit: list[Callable[[], None]] = []
+        self.predecessor = self._hold_predecessor()
+        if self.predecessor is not None:
+            self.lock = self.predecessor.lock  # the predecessor's until opened()
+            self.owns_lock = False
+        else:
+            self.lock = lock_work_dir(work_dir)
+            self.owns_lock = True
+        try:
+            self._connect(work_dir)
+        except BaseException:
+            self.close()
+            raise
+
+    def _hold_predecessor(self) -> Store | None:
+        while True:
+            store = _live_store(self.key)
+            if store is None:
+                return None
+            store.owner_lock.acquire()
+            if store.closed is None:
+                return store
+            store.owner_lock.release()  # closed while we waited: look again
+
+    def opened(self) -> None:
+        """The index on this store opened: take the work_dir over and register."""
+        pred, self.predecessor = self.predecessor, None
+        if pred is not None:
+            pred._retire(
+                f"this HnswDocumentIndex was replaced by another one opened on "
+                f"{self.work_dir} in this process (one open index per work_dir): use that one"
+            )
+            self.owns_lock = True
+            pred.owner_lock.release()
+        with _OPEN_GUARD:
+            _OPEN[self.key] = weakref.ref(self)
+
+    def _retire(self, reason: str) -> None:
+        self.closed = reason
+        if self._conn is not None:
+            self._conn.close()
+        self.lock, self.owns_lock = None, False
+
+    def close(self) -> None:
+        """Close the database and release the work_dir (idempotent)."""
+        if self.closed is None:
+            self.closed = (
+                "this HnswDocumentIndex was closed (index.close()): open its work_dir again "
+                "to use it"
+            )
+        if self._conn is not None:
+            self._conn.close()
+        if self.owns_lock and self.lock is not None and not self.lock.closed:
+            self.lock.close()
+        pred, self.predecessor = self.predecessor, None
+        if pred is not None:  # a failed open: the predecessor goes on as it was
+            pred.owner_lock.release()
+        with _OPEN_GUARD:
+            ref = _OPEN.get(self.key)
+            if ref is not None and ref() is self:
+                del _OPEN[self.key]
+
+    def check(self) -> None:
+        """Raise the reason when the store is closed."""
+        if self.closed is not None:
+            raise DocstackError(self.closed)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The database connection (a ``DocstackError`` once the store is closed)."""
+        if self.closed is not None:
+            raise DocstackError(self.closed)
+        return self._conn  # type: ignore[return-value]
+
+    def _connect(self, work_dir: Path) -> None:
+        self._conn = sqlite3.connect(
+            str(work_dir / DB_NAME), isolation_level=None, check_same_thread=False
+        )
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        register_functions(self.conn)
+        self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        version = self.get_meta("format_version")
+        if version is None:
+            self.set_meta("format_version", FORMAT_VERSION)
+        elif version != FORMAT_VERSION:
+            raise DocstackError(
+                f"{work_dir} holds an index of format {version}; this docstack reads "
+                f"format {FORMAT_VERSION}"
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self.in_tx:
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.in_tx = True
+        try:
+            yield
+        except BaseException:
+            self.in_tx = False
+            self.after_commit.clear()
+            self.conn.execute("ROLLBACK")
+            raise
+        self.in_tx = False
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.after_commit.clear()
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        work, self.after_commit = self.after_commit, []
+        for fn in work:
+            fn()
+
+
+def require_fts5(conn: sqlite3.Connection) -> None:
+    """Raise a ``DocstackError`` that says why when this process's SQLite has no FTS5.
+
+    Python's SQLite has FTS5, but TensorFlow bundles an SQLite without it, and when
+    ``tensorflow`` is imported before ``sqlite3`` its copy serves the whole process.
+    """
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.docstack_fts5_probe USING fts5(body)")
+        conn.execute("DROP TABLE temp.docstack_fts5_probe")
+    except sqlite3.OperationalError as exc:
+        if "fts5" not in str(exc):
+            raise
+        raise DocstackError(
+            f"the SQLite this process uses (version {sqlite3.sqlite_version}) has no FTS5, "
+            "which text search needs. TensorFlow brings an SQLite without it: import "
+            "docstack.index (or sqlite3) before tensorflow"
+        ) from exc
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename inside ``path`` durable (where the platform allows)."""
+    try:
+        fd = os.open(str(path), os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# doctest compiles examples with the __future__ flags of the module namespace
+del annotations
