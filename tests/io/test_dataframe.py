@@ -312,3 +312,19 @@ def test_untyped_round_trip():
     back = DocList.from_dataframe(df)
     assert list(back) == list(docs) and back.id == docs.id
     assert isinstance(back[1].v, torch.Tensor)
+
+
+def test_unknown_column_names_the_mismatch_and_the_fields():
+    import pandas as pd
+
+    from docstack.errors import SchemaMismatchError
+
+    class Count(BaseDoc):
+        count: int
+
+    df = pd.DataFrame({"count": [1], "title": ["t"]})
+    with pytest.raises(
+        SchemaMismatchError,
+        match=r"Column names do not match the schema of Count: column\(s\) 'title'",
+    ):
+        DocList[Count].from_dataframe(df)

@@ -659,3 +659,18 @@ def test_embedding_takes_one_dimension(name):
     for bad in [(8, 8), ...]:
         with pytest.raises(ShapeError, match="one dimension"):
             cls[bad]
+
+
+@pytest.mark.parametrize("name", ["NdArray", "TorchTensor", "JaxArray"])
+def test_from_ndarray_builds_the_tensor_type(name):
+    import docstack.typing as t
+    from docstack.typing.tensor._convert import framework_of, to_numpy
+
+    cls = getattr(t, name)
+    out = cls.from_ndarray(np.arange(3.0))
+    assert (
+        framework_of(out) == {"NdArray": "numpy", "TorchTensor": "torch", "JaxArray": "jax"}[name]
+    )
+    np.testing.assert_array_equal(to_numpy(out), [0.0, 1.0, 2.0])
+    with pytest.raises(ValueError):
+        cls[4].from_ndarray(np.arange(3.0))

@@ -1059,7 +1059,8 @@ def column_tree(
     if unknown:
         names = ", ".join(repr(c) for c in unknown)
         raise SchemaMismatchError(
-            f"column(s) {names} name no field of {doc_type.__name__} (fields: "
+            f"Column names do not match the schema of {doc_type.__name__}: column(s) "
+            f"{names} name no field of it (fields: "
             f"{', '.join(doc_fields(doc_type))}; nested fields as outer{sep}inner)"
         )
     return tree

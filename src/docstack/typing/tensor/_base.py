@@ -157,6 +157,12 @@ class AbstractTensor(metaclass=AbstractTensorMeta):
             cls._proto_type_name = _snake_case(cls.__name__)
 
     @classmethod
+    def from_ndarray(cls, value: Any) -> Any:
+        """A numpy array (or any array-like) as this tensor type: :meth:`validate` under
+        DocArray's name (``TorchTensor.from_ndarray(np.zeros(3))``)."""
+        return cls.validate(value)
+
+    @classmethod
     def _docarray_from_native(cls, value: Any) -> Any:
         """DocArray's name for :meth:`validate` of a framework's own tensor."""
         return cls.validate(value)
