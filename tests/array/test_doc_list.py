@@ -557,3 +557,49 @@ def test_field_json_schema():
     assert standalone["type"] == "array"
     serialization = Holder.model_json_schema(mode="serialization")
     assert serialization["properties"]["items"]["type"] == "array"
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batch_covers_every_document_once(columnar, shuffle):
+    from docstack.documents import TextDoc
+
+    docs = DocList[TextDoc]([TextDoc(text=str(i)) for i in range(23)])
+    arr = docs.to_doc_vec() if columnar else docs
+    batches = list(arr._batch(batch_size=5, shuffle=shuffle))
+    assert [len(b) for b in batches] == [5, 5, 5, 5, 3]
+    assert all(type(b) is type(arr) for b in batches)
+    seen = [t for b in batches for t in b.text]
+    assert sorted(seen, key=int) == [str(i) for i in range(23)]
+    if not shuffle:
+        assert seen == [str(i) for i in range(23)]
+    with pytest.raises(ValueError, match="batch_size"):
+        next(arr._batch(batch_size=0))
+
+
+def test_flatten_one_level():
+    from docstack.array.any_array import AnyDocArray
+    from docstack.documents import TextDoc
+
+    doc = TextDoc(text="a")
+    assert AnyDocArray._flatten_one_level([[1], [2, 3]]) == [1, 2, 3]
+    assert AnyDocArray._flatten_one_level([1, 2]) == [1, 2]
+    assert AnyDocArray._flatten_one_level([DocList[TextDoc]([doc, doc])]) == [doc, doc]
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_none_index_is_the_whole_array(columnar):
+    from docstack.documents import TextDoc
+
+    docs = DocList[TextDoc]([TextDoc(text="a"), TextDoc(text="b")])
+    arr = docs.to_doc_vec() if columnar else docs
+    assert arr[None] is arr
+
+
+def test_construct_skips_the_type_check():
+    from docstack.documents import ImageDoc, TextDoc
+
+    constructed = DocList[TextDoc].construct([TextDoc(text="a"), ImageDoc()])
+    assert type(constructed[1]) is ImageDoc
+    with pytest.raises(TypeError):
+        DocList[TextDoc]([TextDoc(text="a"), ImageDoc()])

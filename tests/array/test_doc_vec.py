@@ -1120,3 +1120,89 @@ def test_views_and_documents_agree(case):
         assert mask.tolist() == present
     else:
         assert all(present)
+
+
+def test_to_a_device_refuses_numpy_only_columns_and_moves_torch_ones():
+    import torch
+
+    from docstack.documents import ImageDoc
+    from docstack.typing import NdArray, TorchTensor
+
+    numpy_only = DocVec[ImageDoc]([ImageDoc(tensor=np.zeros((3, 5)))], tensor_type=NdArray)
+    with pytest.raises(NotImplementedError, match="'tensor' is a numpy array"):
+        numpy_only.to("meta")
+    assert numpy_only.to("cpu") is numpy_only
+
+    class Mixed(BaseDoc):
+        meta: NdArray[2]
+        emb: TorchTensor[3]
+
+    mixed = DocVec[Mixed]([Mixed(meta=np.zeros(2), emb=torch.zeros(3))])
+    mixed.to("meta")
+    assert mixed.emb.device == torch.device("meta")
+    assert isinstance(mixed.meta, np.ndarray)
+
+
+def test_deleting_from_a_doc_vec_says_how_to_select_instead():
+    from docstack.documents import TextDoc
+
+    dv = DocVec[TextDoc]([TextDoc(text="a"), TextDoc(text="b")])
+    with pytest.raises(NotImplementedError, match="fixed length"):
+        del dv[0]
+    assert len(dv) == 2
+
+
+def test_doc_vec_field_validates_and_round_trips_through_json():
+    from pydantic import TypeAdapter
+
+    class Inner(BaseDoc):
+        t: NdArray[2]
+
+    class Outer(BaseDoc):
+        v: DocVec[Inner]
+
+    outer = Outer(v=DocVec[Inner]([Inner(t=np.zeros(2)), Inner(t=np.ones(2))]))
+    for again in (
+        Outer.model_validate_json(outer.model_dump_json()),
+        Outer.from_json(outer.to_json()),
+    ):
+        assert type(again.v) is DocVec[Inner]
+        np.testing.assert_array_equal(again.v.t, [[0, 0], [1, 1]])
+    from_dicts = Outer(v=[{"t": [3, 4]}])
+    assert type(from_dicts.v) is DocVec[Inner]
+    np.testing.assert_array_equal(from_dicts.v.t, [[3, 4]])
+    stacked = TypeAdapter(DocVec[Inner]).validate_python(DocList[Inner]([Inner(t=[1, 2])]))
+    assert type(stacked) is DocVec[Inner]
+    with pytest.raises(ValidationError, match="t"):
+        Outer(v=[{"t": [1, 2, 3]}])
+
+
+def test_setting_a_column_to_none_clears_it_where_none_is_allowed():
+    class Features(BaseDoc):
+        tensor: NdArray[4]
+
+    class Image(BaseDoc):
+        name: str
+        features: Optional[Features] = None
+
+    docs = DocVec[Image](
+        [Image(name=str(i), features=Features(tensor=np.ones(4))) for i in range(3)]
+    )
+    docs.features = None
+    assert [d.features for d in docs] == [None, None, None]
+    with pytest.raises(ValidationError, match="name"):
+        docs.name = None
+    assert list(docs.name) == ["0", "1", "2"]
+
+
+def test_traverse_flat_of_a_full_tensor_column_is_the_stacked_column():
+    class Item(BaseDoc):
+        v: NdArray[3]
+        w: Optional[NdArray[3]] = None
+
+    docs = DocVec[Item]([Item(v=np.full(3, i), w=None if i else np.ones(3)) for i in range(4)])
+    stacked = docs.traverse_flat("v")
+    assert isinstance(stacked, np.ndarray) and stacked.shape == (4, 3)
+    assert np.shares_memory(stacked, docs.v)
+    partial = docs.traverse_flat("w")
+    assert isinstance(partial, list) and partial[1] is None

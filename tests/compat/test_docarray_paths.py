@@ -212,3 +212,34 @@ def test_compat_helpers_report_frameworks():
     from docstack.utils._internal.pydantic import is_pydantic_v2
 
     assert torch_imported and is_tf_available() and is_jax_available() and is_pydantic_v2
+
+
+def test_orjson_dumps_of_a_document_dict_reads_back_as_the_document():
+    from docstack import BaseDoc
+    from docstack.base_doc.io.json import orjson_dumps
+    from docstack.typing import ImageBytes
+
+    class Doc(BaseDoc):
+        raw: bytes
+        image: ImageBytes
+        values: list[float]
+
+    doc = Doc(raw=b"\x00\xffhello", image=b"png", values=[1.5])
+    again = Doc.model_validate_json(orjson_dumps(doc.model_dump()))
+    assert again == doc
+
+
+def test_safe_issubclass_takes_typed_arrays_as_classes_and_aliases_as_not():
+    from typing import Dict, List
+
+    from docstack import DocList, DocVec
+    from docstack.array import AnyDocArray
+    from docstack.documents import TextDoc
+    from docstack.utils._internal._typing import safe_issubclass
+
+    assert safe_issubclass(DocList[TextDoc], AnyDocArray)
+    assert safe_issubclass(DocVec[TextDoc], AnyDocArray)
+    assert not safe_issubclass(List[int], object)
+    assert not safe_issubclass(list[int], object)
+    assert not safe_issubclass(Dict, object)
+    assert not safe_issubclass(None, object)

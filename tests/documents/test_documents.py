@@ -541,3 +541,20 @@ def test_url_types_of_fields():
     assert ImageDoc("a.png").url.__class__ is ImageUrl
     assert AudioDoc("a.mp3").url.__class__ is AudioUrl
     assert VideoDoc("a.mp4").url.__class__ is VideoUrl
+
+
+@pytest.mark.parametrize("framework", ["numpy", "torch"])
+def test_point_cloud_from_a_tensor_of_points(framework):
+    import torch
+
+    points = np.random.default_rng(0).random((50, 3))
+    value = torch.from_numpy(points) if framework == "torch" else points
+
+    class Scene(BaseDoc):
+        cloud: PointCloud3D
+
+    for doc in (PointCloud3D(value), Scene(cloud=value).cloud):
+        np.testing.assert_allclose(np.asarray(doc.tensors.points), points)
+        assert doc.url is None
+    with pytest.raises(TypeError, match="tensor of points"):
+        PointCloud3D(3.5)

@@ -4,6 +4,9 @@ FastAPI's test client."""
 
 import json
 import math
+import subprocess
+import sys
+import typing
 import warnings
 from typing import Annotated, Optional
 
@@ -11,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from fastapi import Body, FastAPI
+from pydantic import BaseModel
 
 from docstack import BaseDoc, DocList, DocVec
 from docstack.documents import TextDoc
@@ -41,8 +45,22 @@ class Query(BaseDoc):
     tensor: Optional[TorchTensor[2]] = None
 
 
-# FastAPI takes a list subclass it cannot see the item type of for uploaded files: a
-# DocList body parameter says Body()
+class Chunk(BaseDoc):
+    text: str
+    vec: Optional[NdArray[3]] = None
+
+
+class Page(BaseDoc):
+    title: str
+    chunks: DocList[Chunk]
+
+
+class Batch(BaseModel):
+    name: str
+    docs: DocList[Item]
+
+
+# the forms that needed saying before a bare DocList was a body: they must keep working
 ItemsBody = Annotated[DocList[Item], Body()]
 
 
@@ -65,17 +83,65 @@ def build_app() -> FastAPI:
     app = FastAPI()
 
     @app.post("/items", response_model=DocList[Item])
-    def echo_items(docs: ItemsBody) -> DocList[Item]:
+    def echo_items(docs: DocList[Item]) -> DocList[Item]:
         assert type(docs) is DocList[Item]
         assert isinstance(docs[0].embedding, np.ndarray)
+        return docs
+
+    @app.post("/items-async")
+    async def echo_items_async(docs: DocList[Item]) -> DocList[Item]:
+        assert type(docs) is DocList[Item]
+        return docs
+
+    @app.post("/items-string-annotation")  # as under `from __future__ import annotations`
+    def echo_string_annotation(docs: "DocList[Item]") -> "DocList[Item]":
+        assert type(docs) is DocList[Item]
+        return docs
+
+    @app.post("/items-body")
+    def echo_body(docs: ItemsBody) -> DocList[Item]:
+        assert type(docs) is DocList[Item]
+        return docs
+
+    @app.post("/items-default-body")
+    async def echo_default_body(docs: DocList[Item] = Body()) -> DocList[Item]:  # noqa: B008
         return docs
 
     @app.post("/items-annotated")
     def echo_annotated(docs: Annotated[DocList[Item], Body(embed=False)]) -> DocList[Item]:
         return docs
 
+    @app.post("/items-embedded")
+    def echo_embedded(docs: Annotated[DocList[Item], Body(embed=True)]) -> DocList[Item]:
+        return docs
+
+    @app.post("/items-and-query")
+    async def items_and_query(docs: DocList[Item], query: Query) -> dict:
+        assert type(docs) is DocList[Item]
+        return {"n": len(docs), "query": query.text}
+
+    @app.post("/queries")
+    def queries(docs: DocList[Query]) -> DocList[Query]:
+        assert all(isinstance(d.tensor, TorchTensor) for d in docs)
+        return docs
+
+    @app.post("/pages")
+    async def pages(docs: DocList[Page]) -> DocList[Page]:
+        assert type(docs[0].chunks) is DocList[Chunk]
+        return docs
+
+    @app.post("/page")
+    def page(doc: Page) -> Page:
+        assert type(doc.chunks) is DocList[Chunk]
+        return doc
+
+    @app.post("/batch")
+    def batch(body: Batch) -> Batch:
+        assert type(body.docs) is DocList[Item]
+        return body
+
     @app.post("/first")
-    def first(docs: ItemsBody) -> Item:
+    def first(docs: DocList[Item]) -> Item:
         return docs[0]
 
     @app.post("/query")
@@ -92,11 +158,11 @@ def build_app() -> FastAPI:
         return TextDoc(text="hello", id="t1")
 
     @app.post("/fast", response_class=DocstackResponse)
-    def fast(docs: ItemsBody) -> DocstackResponse:
+    def fast(docs: DocList[Item]) -> DocstackResponse:
         return DocstackResponse(docs)
 
     @app.post("/fast-vec", response_class=DocstackResponse)
-    def fast_vec(docs: ItemsBody) -> DocstackResponse:
+    def fast_vec(docs: DocList[Item]) -> DocstackResponse:
         return DocstackResponse(docs.to_doc_vec())
 
     @app.post("/fast-model", response_model=DocList[Item], response_class=DocstackResponse)
@@ -145,6 +211,165 @@ def test_annotated_body_and_return_annotation(client):
     response = post_json(client, "/items-annotated", docs.to_json())
     assert response.status_code == 200, response.text
     assert DocList[Item].from_json(response.text) == docs
+
+
+# -- a bare DocList parameter is a JSON body ------------------------------------------------------
+
+
+def test_doc_list_shows_fastapi_its_document_type():
+    # FastAPI reads a list subclass whose typing.get_args() are () as a list of uploaded files
+    assert typing.get_args(DocList[Item]) == (Item,)
+    assert typing.get_origin(DocList[Item]) is DocList
+    # ... and it is still a real class of real lists
+    assert isinstance(DocList[Item], type) and issubclass(DocList[Item], list)
+    assert issubclass(DocList[Item], typing.Sequence) and issubclass(DocList[Item], typing.List)
+    assert type(DocList[Item]([])) is DocList[Item] and DocList[Item][Item] is DocList[Item]
+    assert typing.get_type_hints(Page)["chunks"] is DocList[Chunk]
+    assert repr(DocList[Item]) == "<class 'docstack.array.doc_list.DocList[Item]'>"
+
+
+@pytest.mark.parametrize("url", ["/items", "/items-async", "/items-string-annotation"])
+def test_bare_doc_list_body_sync_and_async(client, url):
+    route = next(r for r in client.app.routes if getattr(r, "path", None) == url)
+    assert type(route.body_field.field_info).__name__ == "Body"  # not File, not Form
+    docs = make_items(3)
+    response = post_json(client, url, docs.to_json())
+    assert response.status_code == 200, response.text
+    back = DocList[Item].from_json(response.content)
+    assert back == docs and [d.id for d in back] == [d.id for d in docs]
+    assert back[1].inner.vec.tolist() == [1.0, 2.0, 4.0]
+    assert back[2].raw == docs[2].raw
+    assert response.json()[0]["embedding"] == docs[0].embedding.tolist()
+
+
+def test_bare_doc_list_of_torch_tensors(client):
+    rows = [{"text": "a", "tensor": [0.5, 1.5]}, {"text": "b", "tensor": [2.0, 3.0]}]
+    response = client.post("/queries", json=rows)
+    assert response.status_code == 200, response.text
+    assert [r["tensor"] for r in response.json()] == [[0.5, 1.5], [2.0, 3.0]]
+
+
+def test_empty_doc_list_body(client):
+    response = client.post("/items-async", json=[])
+    assert response.status_code == 200, response.text
+    assert response.json() == []
+
+
+@pytest.mark.parametrize("url", ["/items-body", "/items-default-body", "/items-annotated"])
+def test_body_forms_still_work(client, url):
+    docs = make_items(2)
+    response = post_json(client, url, docs.to_json())
+    assert response.status_code == 200, response.text
+    assert DocList[Item].from_json(response.content) == docs
+
+
+def test_embedded_body(client):
+    docs = make_items(2)
+    response = client.post("/items-embedded", json={"docs": json.loads(docs.to_json())})
+    assert response.status_code == 200, response.text
+    assert DocList[Item].from_json(response.content) == docs
+    response = post_json(client, "/items-embedded", docs.to_json())
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "docs"]
+
+
+def test_doc_list_beside_another_body_parameter(client):
+    rows = json.loads(make_items(2).to_json())
+    response = client.post("/items-and-query", json={"docs": rows, "query": {"text": "q"}})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"n": 2, "query": "q"}
+    rows[1]["embedding"] = "not a vector"
+    response = client.post("/items-and-query", json={"docs": rows, "query": {"text": "q"}})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "docs", 1, "embedding"]
+
+
+def test_doc_list_nested_in_documents(client):
+    pages = DocList[Page](
+        [
+            Page(title="p1", chunks=[Chunk(text="a", vec=[1, 2, 3]), Chunk(text="b")]),
+            Page(title="p2", chunks=[]),
+        ]
+    )
+    response = post_json(client, "/pages", pages.to_json())
+    assert response.status_code == 200, response.text
+    back = DocList[Page].from_json(response.content)
+    assert back == pages
+    assert back[0].chunks[0].vec.tolist() == [1.0, 2.0, 3.0]
+    response = post_json(client, "/page", pages[0].to_json())
+    assert response.status_code == 200, response.text
+    assert Page.from_json(response.content) == pages[0]
+
+    rows = json.loads(pages.to_json())
+    rows[0]["chunks"][1]["vec"] = [1.0, 2.0]
+    response = client.post("/pages", json=rows)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", 0, "chunks", 1, "vec"]
+
+
+def test_doc_list_in_a_pydantic_model_body(client):
+    docs = make_items(2)
+    response = client.post("/batch", json={"name": "b", "docs": json.loads(docs.to_json())})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["name"] == "b"
+    assert DocList[Item].from_json(json.dumps(body["docs"])) == docs
+    response = client.post("/batch", json={"name": "b", "docs": [{"text": "no embedding"}]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "docs", 0, "embedding"]
+
+
+def test_bare_body_needs_no_python_multipart():
+    script = """
+import sys, warnings
+sys.modules["python_multipart"] = None  # importing either now fails
+sys.modules["multipart"] = None
+from fastapi import FastAPI
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+from docstack import DocList
+from docstack.documents import TextDoc
+
+app = FastAPI()
+
+@app.post("/echo")
+async def echo(docs: DocList[TextDoc]) -> DocList[TextDoc]:
+    return docs
+
+@app.post("/echo-sync")
+def echo_sync(docs: DocList[TextDoc]) -> DocList[TextDoc]:
+    return docs
+
+client = TestClient(app)
+for url in ("/echo", "/echo-sync"):
+    response = client.post(url, json=[{"text": "a", "id": "1"}])
+    assert response.status_code == 200, response.text
+    assert response.json()[0]["text"] == "a", response.text
+print("served without python-multipart")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "served without python-multipart" in result.stdout
+
+
+def test_doc_vec_is_a_request_body():
+    app = FastAPI()
+
+    @app.post("/vec")
+    def vec(docs: DocVec[Item]) -> list[str]:
+        assert type(docs) is DocVec[Item]
+        return list(docs.id)
+
+    client = TestClient(app)
+    dv = make_items(3).to_doc_vec()
+    response = post_json(client, "/vec", dv.to_json())
+    assert response.status_code == 200, response.text
+    assert response.json() == list(dv.id)
+    bad = post_json(client, "/vec", '[{"id": "a", "text": 5}]')
+    assert bad.status_code == 422
 
 
 def test_doc_vec_json_is_a_valid_body(client):
@@ -262,6 +487,37 @@ def test_openapi_schema_of_body_and_response(client):
     assert {"type": "null"} in vec
     array = next(s for s in vec if s.get("type") == "array")
     assert array["items"] == {"type": "number"} and array["maxItems"] == 3
+
+
+def test_openapi_of_bare_nested_and_embedded_bodies(client):
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+
+    def body_schema(url):
+        request_body = spec["paths"][url]["post"]["requestBody"]
+        assert request_body["required"] is True
+        assert list(request_body["content"]) == ["application/json"]  # no form data
+        return request_body["content"]["application/json"]["schema"]
+
+    for url in ("/items-async", "/items-body", "/items-default-body", "/items-annotated"):
+        body = body_schema(url)
+        assert body["type"] == "array" and body["items"] == {"$ref": "#/components/schemas/Item"}
+
+    pages = body_schema("/pages")
+    assert pages["items"] == {"$ref": "#/components/schemas/Page"}
+    chunks = schemas["Page"]["properties"]["chunks"]
+    assert chunks["type"] == "array" and chunks["items"] == {"$ref": "#/components/schemas/Chunk"}
+    assert schemas["Chunk"]["properties"]["vec"]["anyOf"][0]["maxItems"] == 3
+
+    embedded = schemas[body_schema("/items-embedded")["$ref"].rsplit("/", 1)[1]]
+    assert embedded["required"] == ["docs"]
+    assert embedded["properties"]["docs"]["items"] == {"$ref": "#/components/schemas/Item"}
+
+    batch = schemas[body_schema("/batch")["$ref"].rsplit("/", 1)[1]]["properties"]["docs"]
+    assert batch["type"] == "array" and batch["items"] == {"$ref": "#/components/schemas/Item"}
+
+    queries = body_schema("/queries")
+    assert queries["items"] == {"$ref": "#/components/schemas/Query"}
 
 
 def test_openapi_schema_of_single_doc_and_torch_tensor(client):

@@ -674,3 +674,16 @@ def test_from_ndarray_builds_the_tensor_type(name):
     np.testing.assert_array_equal(to_numpy(out), [0.0, 1.0, 2.0])
     with pytest.raises(ValueError):
         cls[4].from_ndarray(np.arange(3.0))
+
+
+def test_torch_tensor_types_of_different_kinds_compute_together():
+    import torch
+
+    from docstack.typing import AudioTorchTensor, TorchEmbedding
+
+    audio = AudioTorchTensor.validate(torch.ones(3))
+    emb = TorchEmbedding.validate(torch.full((3,), 2.0))
+    total = audio + emb
+    assert torch.equal(total.unwrap(), torch.full((3,), 3.0))
+    assert isinstance(total, torch.Tensor)
+    assert torch.equal((emb * audio).unwrap(), torch.full((3,), 2.0))

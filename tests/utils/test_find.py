@@ -714,3 +714,21 @@ def test_batched_result_unpacks_into_documents_and_scores(index):
         want_labels, want_scores = expected(VECTORS, query, "l2", 3)
         assert list(matches.label) == want_labels
         np.testing.assert_allclose(as_numpy(row), want_scores, rtol=1e-6, atol=1e-9)
+
+
+def test_search_field_may_be_a_union_of_tensor_types():
+    from typing import Optional, Union  # noqa: F401 - read by pydantic from the annotations
+
+    import torch
+
+    from docstack.typing import TorchTensor  # noqa: F401 - read by pydantic
+
+    class Either(BaseDoc):
+        embedding: Union[NdArray[DIM], TorchTensor[DIM]]
+        maybe: Optional[NdArray[DIM]] = None
+
+    docs = DocList[Either]([Either(embedding=v, maybe=v) for v in VECTORS])
+    docs[1].embedding = torch.from_numpy(VECTORS[1])
+    for field in ("embedding", "maybe"):
+        found, _ = find(docs, VECTORS[2], search_field=field, metric="l2", limit=1)
+        assert found[0].id == docs[2].id

@@ -545,3 +545,17 @@ def test_reduce_all_leaves_the_others_unchanged():
     assert [(d.id, d.tags) for d in out] == [("a", ["0"]), ("b", ["1", "2"])]
     assert second[0].tags == ["1"] and third[0].tags == ["2"]
     assert out[1] is not second[0]
+
+
+def test_process_backend_refuses_a_function_it_cannot_send():
+    from docstack.documents import TextDoc
+
+    docs = DocList[TextDoc]([TextDoc(text="a")])
+
+    def local(doc):
+        return doc
+
+    for func in (lambda d: d, local):
+        with pytest.raises(ValueError, match="cannot be pickled"):
+            list(map_docs(docs, func, backend="process"))
+    assert [d.text for d in map_docs(docs, local, backend="thread")] == ["a"]

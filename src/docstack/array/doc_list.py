@@ -84,6 +84,20 @@ class DocList(AnyDocArray[T_doc], PushPullMixin, list):
             docs = self._validate_docs(docs)
         list.__init__(self, docs)
 
+    @classmethod
+    def construct(cls, docs: Iterable[Any]) -> DocList[Any]:
+        """A ``DocList`` of ``docs`` as they are, without checking their type (DocArray's
+        name; the same as ``DocList[T](docs, validate_input_docs=False)``). Use it only for
+        documents known to be of the right type: nothing is checked.
+
+        Example
+        -------
+        >>> from docstack.documents import TextDoc
+        >>> len(DocList[TextDoc].construct([TextDoc(text='a'), TextDoc(text='b')]))
+        2
+        """
+        return cls(docs, validate_input_docs=False)
+
     # -- list API with type checks ------------------------------------------------------------
 
     def append(self, doc: Any) -> None:
@@ -118,6 +132,8 @@ class DocList(AnyDocArray[T_doc], PushPullMixin, list):
     def __getitem__(self, key: Any) -> DocList[T_doc]: ...
 
     def __getitem__(self, key: Any) -> Any:
+        if key is None:  # DocArray's "everything": the array itself
+            return self
         if isinstance(key, slice):
             return type(self)(list.__getitem__(self, key), validate_input_docs=False)
         positions = _index_array(key, len(self))
@@ -265,29 +281,35 @@ class DocList(AnyDocArray[T_doc], PushPullMixin, list):
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        if cls.doc_type is AnyDoc:
+        # pydantic may ask the origin (DocList) for the schema of DocList[D]: D is the source's
+        target = source if isinstance(source, type) and issubclass(source, cls) else cls
+        untyped = target.doc_type is AnyDoc
+        if untyped:
             item_schema = core_schema.no_info_plain_validator_function(_any_doc)
         else:
-            item_schema = handler.generate_schema(cls.doc_type)
+            item_schema = handler.generate_schema(target.doc_type)
 
         def validate(value: Any, inner: core_schema.ValidatorFunctionWrapHandler) -> Any:
-            if type(value) is cls:
+            if type(value) is target:
                 return value
             if getattr(type(value), "__docstack_doc_array__", False) and not isinstance(
                 value, list
             ):
                 value = list(value)
-            return cls(inner(value), validate_input_docs=False)
+            return target(inner(value), validate_input_docs=False)
 
         return core_schema.no_info_wrap_validator_function(
-            validate, core_schema.list_schema(item_schema)
+            validate,
+            core_schema.list_schema(item_schema),
+            metadata={"docstack_untyped_doc_list": untyped},
         )
 
     @classmethod
     def __get_pydantic_json_schema__(
         cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        if cls.doc_type is AnyDoc:
+        # read from the schema, not from cls: pydantic may call this on the origin (DocList)
+        if (schema.get("metadata") or {}).get("docstack_untyped_doc_list"):
             return {"type": "array", "items": {"type": "object"}}
         return handler(schema)
 

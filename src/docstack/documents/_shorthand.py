@@ -32,16 +32,18 @@ def media_fields(
 ) -> dict[str, Any] | None:
     """The fields a shorthand value stands for, or ``None`` when it is no shorthand.
 
-    A ``str`` goes to ``str_field``, a tensor of any framework to ``tensor_field``, bytes
-    (``bytes``, ``bytearray``, ``memoryview``) to ``bytes_field`` and an instance of
-    ``doc_type`` to ``doc_field``.
+    A ``str`` goes to ``str_field``, a tensor of any framework to ``tensor_field`` (a
+    nested path ``outer__inner`` fills the nested document's field), bytes (``bytes``,
+    ``bytearray``, ``memoryview``) to ``bytes_field`` and an instance of ``doc_type`` to
+    ``doc_field``.
     """
     if isinstance(value, str):
         return {str_field: value}
     if bytes_field is not None and isinstance(value, (bytes, bytearray, memoryview)):
         return {bytes_field: value}
     if tensor_field is not None and framework_of(value) is not None:
-        return {tensor_field: value}
+        outer, _, inner = tensor_field.partition("__")
+        return {outer: {inner: value}} if inner else {outer: value}
     if doc_type is not None and isinstance(value, doc_type):
         return {doc_field: value}
     return None

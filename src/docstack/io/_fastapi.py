@@ -3,11 +3,14 @@
 Documents and arrays of documents work in FastAPI without conversion:
 
 * a ``BaseDoc`` subclass is a request body and a ``response_model`` like any pydantic model;
-* ``DocList[MyDoc]`` is a ``response_model`` (or return annotation), and a request body when
-  the parameter says so with ``Body()``: ``docs: Annotated[DocList[MyDoc], Body()]`` (or
-  ``docs: DocList[MyDoc] = Body()``). Without it, FastAPI takes any subclass of ``list``
-  whose type arguments it cannot see for a list of uploaded files and asks for
-  ``python-multipart``;
+* ``DocList[MyDoc]`` is a ``response_model`` (or return annotation) and a request body as it
+  is: ``def f(docs: DocList[MyDoc]) -> DocList[MyDoc]`` reads a JSON array of documents,
+  without ``Body()`` and without ``python-multipart``. (FastAPI takes a ``list`` subclass
+  for a list of uploaded files unless ``typing.get_args`` shows it an item type that is not
+  a file; ``DocList[MyDoc]`` shows ``(MyDoc,)``.) ``Body()``, ``Body(embed=True)`` and
+  ``Annotated[DocList[MyDoc], Body()]`` work as well, as does a ``DocList`` field of a
+  document or of a pydantic model. ``DocVec[MyDoc]`` is a body the same way: the JSON array
+  is validated as a ``DocList`` and stacked into columns;
 * the OpenAPI schema describes an array of the document's schema, each tensor field an array
   of numbers (nested per dimension, sized where the type fixes the size: ``NdArray[128]`` has
   ``minItems``/``maxItems`` 128) with an ``x-docstack-tensor`` note of its framework and
@@ -23,14 +26,13 @@ scalars, models) with pydantic's serializer. Non-finite floats are written as ``
 
 Example
 -------
->>> from typing import Annotated
->>> from fastapi import Body, FastAPI
+>>> from fastapi import FastAPI
 >>> from docstack import DocList
 >>> from docstack.documents import TextDoc
 >>> from docstack.io import DocstackResponse
 >>> app = FastAPI()
 >>> @app.post('/echo')
-... def echo(docs: Annotated[DocList[TextDoc], Body()]) -> DocList[TextDoc]:
+... async def echo(docs: DocList[TextDoc]) -> DocList[TextDoc]:
 ...     return docs
 >>> @app.get('/hello', response_class=DocstackResponse)
 ... def hello() -> DocstackResponse:

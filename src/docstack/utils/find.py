@@ -101,6 +101,15 @@ def _take_rows(data: Any, positions: np.ndarray) -> Any:
     return data[positions]
 
 
+def _is_tensor_union(cls: Any, name: str) -> bool:
+    """Whether field ``name`` of ``cls`` is a union of tensor types (``Union[NdArray,
+    TorchTensor]``, ``Optional[...]`` of one)."""
+    from docstack.utils._internal._typing import is_tensor_union
+
+    info = getattr(cls, "model_fields", {}).get(name)
+    return info is not None and is_tensor_union(info.annotation)
+
+
 def _check_search_field(index: Any, search_field: str) -> None:
     """Raise a ValueError naming ``search_field`` unless it is a tensor field of the docs."""
     from docstack._internal.fields import doc_fields
@@ -120,7 +129,7 @@ def _check_search_field(index: Any, search_field: str) -> None:
                 f"(fields: {', '.join(kinds)})"
             )
         if i == len(parts) - 1:
-            if kind.kind != "tensor":
+            if kind.kind != "tensor" and not _is_tensor_union(cls, part):
                 raise ValueError(
                     f"search field {search_field!r} is not a tensor field of {cls.__name__}"
                 )

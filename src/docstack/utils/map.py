@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -10,6 +9,24 @@ from typing import Any, Literal
 __all__ = ["map_docs", "map_docs_batched"]
 
 Backend = Literal["thread", "process"]
+
+
+def _check_picklable(func: Any, backend: str) -> None:
+    """A process pool sends ``func`` to its workers by pickling it: say so up front, instead
+    of failing inside the pool, for a lambda or a function defined inside another."""
+    if backend != "process":
+        return
+    import pickle
+
+    try:
+        pickle.dumps(func)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        name = getattr(func, "__qualname__", repr(func))
+        raise ValueError(
+            f"Multiprocessing does not allow functions that cannot be pickled, such as "
+            f"lambdas and functions defined inside another function ({name}): define it at "
+            f"module level, or use backend='thread'"
+        ) from exc
 
 
 @contextmanager
@@ -89,17 +106,13 @@ def map_docs(
     ['A', 'B']
     """
     items = list(docs)
+    _check_picklable(func, backend if pool is None else "")
     with _pool(backend, num_worker, pool) as p:
         yield from _progress(p.imap(func, items), len(items), show_progress, "Mapping")
 
 
 def _batches(docs: Any, batch_size: int, shuffle: bool) -> list[Any]:
-    n = len(docs)
-    order = list(range(n))
-    if shuffle:
-        random.shuffle(order)
-        return [docs[order[i : i + batch_size]] for i in range(0, n, batch_size)]
-    return [docs[i : i + batch_size] for i in range(0, n, batch_size)]
+    return list(docs._batch(batch_size=batch_size, shuffle=shuffle))
 
 
 def map_docs_batched(
@@ -146,5 +159,6 @@ def map_docs_batched(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     batches = _batches(docs, batch_size, shuffle)
+    _check_picklable(func, backend if pool is None else "")
     with _pool(backend, num_worker, pool) as p:
         yield from _progress(p.imap(func, batches), len(batches), show_progress, "Mapping")

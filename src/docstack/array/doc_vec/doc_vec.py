@@ -128,6 +128,8 @@ class DocVec(AnyDocArray[T_doc]):
     def __getitem__(self, key: Any) -> DocVec[T_doc]: ...
 
     def __getitem__(self, key: Any) -> Any:
+        if key is None:  # DocArray's "everything": the array itself
+            return self
         storage = self._storage
         if isinstance(key, slice):
             return type(self)._from_storage(storage.select(key))
@@ -251,7 +253,8 @@ class DocVec(AnyDocArray[T_doc]):
         A tensor field takes a stacked tensor with one row per document (checked against the
         field's shape) or a sequence of per-document values; a nested document field takes a
         ``DocVec`` or sequence of documents; other fields take a sequence of values, each
-        validated like an assignment. On error nothing changes.
+        validated like an assignment. ``None`` sets the field of every document to ``None``
+        (a field that does not allow ``None`` refuses it). On error nothing changes.
 
         On a slice, the new values are written into the rows of the original.
 
@@ -271,6 +274,8 @@ class DocVec(AnyDocArray[T_doc]):
         if kind is None:
             raise AttributeError(f"{self.doc_type.__name__} has no field {name!r}")
         n = storage.length
+        if value is None:
+            value = [None] * n
         if isinstance(storage, ColumnStorage):
             _build_column(storage, name, kind, value, self.doc_type)
             return
@@ -335,7 +340,21 @@ class DocVec(AnyDocArray[T_doc]):
 
         A slice first becomes a copy of its documents: once moved, it can no longer share
         memory with the original, so writes to it stop reaching the original.
+
+        Raises
+        ------
+        NotImplementedError
+            ``device`` is not ``'cpu'`` and the tensor columns are numpy only (numpy lives on
+            the CPU: nothing could move). Numpy columns beside torch ones stay on the CPU.
         """
+        if str(device) != "cpu":
+            numpy_column = _column_of(self._storage, "numpy")
+            if numpy_column is not None and _column_of(self._storage, "torch") is None:
+                raise NotImplementedError(
+                    f"column {numpy_column!r} is a numpy array, which lives on the CPU only: "
+                    f"it cannot move to {device!r}; build the DocVec with "
+                    f"tensor_type=TorchTensor to use devices"
+                )
         storage = self._storage.detached()
         object.__setattr__(self, "_storage", storage)
         for col in storage.tensors.values():
@@ -348,6 +367,28 @@ class DocVec(AnyDocArray[T_doc]):
                 if v is not None:
                     v.to(device)
         return self
+
+    def traverse_flat(self, access_path: str) -> Any:
+        """As :meth:`AnyDocArray.traverse_flat`, but a top-level tensor field whose every
+        document has a value gives its stacked column (one tensor, no copy)."""
+        col = self._storage.tensors.get(access_path)
+        if col is not None and col.mask is None:
+            return getattr(self, access_path)
+        return super().traverse_flat(access_path)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        from docstack.array._doc_vec_schema import doc_vec_core_schema
+
+        # pydantic may ask the origin (DocVec) for the schema of DocVec[D]: D is the source's
+        target = source if isinstance(source, type) and issubclass(source, cls) else cls
+        return doc_vec_core_schema(target, handler)
+
+    def __delitem__(self, key: Any) -> None:
+        raise NotImplementedError(
+            "a DocVec has a fixed length: its columns are stacked arrays. Select the documents "
+            "to keep (dv[mask] or dv[indices]), or convert with to_doc_list() to delete"
+        )
 
     def _column_summary(self) -> list[tuple[str, str]]:
         storage = self._storage
@@ -528,3 +569,22 @@ DocVec.__docstack_array_base__ = DocVec
 # namespace; without this, pydantic models defined in the examples could not resolve
 # their string annotations
 del annotations
+
+
+def _column_of(storage: Any, framework: str, prefix: str = "") -> str | None:
+    """The path of the first tensor column of ``framework`` in ``storage`` (nested DocVecs
+    included), or ``None``."""
+    for name, col in storage.tensors.items():
+        if col is not None and framework_of(col.data) == framework:
+            return prefix + name
+    for name, nested in storage.docs.items():
+        found = _column_of(nested._storage, framework, f"{prefix}{name}__")
+        if found is not None:
+            return found
+    for name, vecs in storage.doc_lists.items():
+        for v in vecs:
+            sub = None if v is None else v._storage
+            found = None if sub is None else _column_of(sub, framework, f"{prefix}{name}__")
+            if found is not None:
+                return found
+    return None

@@ -1,17 +1,19 @@
 """``orjson`` dumps that know docstack's values: tensors of any framework, documents and
-arrays of documents, numpy scalars.
+arrays of documents, numpy scalars, and bytes (as base64, which documents read back from
+JSON).
 
 Example
 -------
 >>> import numpy as np
 >>> orjson_dumps({'v': np.arange(3), 'n': np.float32(0.5)})
 b'{"v":[0,1,2],"n":0.5}'
->>> orjson_dumps_and_decode([1, 2])
-'[1,2]'
+>>> orjson_dumps_and_decode([1, 2, b'hi'])
+'[1,2,"aGk="]'
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +33,8 @@ def _default(value: Any) -> Any:
         return to_numpy(value).tolist()
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(value).decode("ascii")
     kind = type(value)
     if getattr(kind, "__docstack_document__", False):
         from docstack.io._json import doc_json_bytes

@@ -16,8 +16,9 @@ class PointCloud3D(MediaDoc):
     """A document for a point cloud: its URL, points and colors, bytes and embedding.
 
     Shorthands, both for the one positional argument and for a value given to a field of type
-    ``PointCloud3D``: a ``str`` is the ``url``, ``bytes`` the ``bytes_`` and a
-    :class:`PointsAndColors` the ``tensors``.
+    ``PointCloud3D``: a ``str`` is the ``url``, ``bytes`` the ``bytes_``, a
+    :class:`PointsAndColors` the ``tensors`` and a tensor of any framework the points
+    (``tensors.points``).
 
     Parameters
     ----------
@@ -38,6 +39,9 @@ class PointCloud3D(MediaDoc):
     >>> cloud.url
     'https://example.com/scan.ply'
     >>> cloud.tensors = cloud.url.load(samples=1000)  # doctest: +SKIP
+    >>> import numpy as np
+    >>> PointCloud3D(np.zeros((100, 3))).tensors.points.shape
+    (100, 3)
     """
 
     _docstack_shorthand_fields: ClassVar[dict[str, Any]] = {
@@ -45,8 +49,9 @@ class PointCloud3D(MediaDoc):
         "bytes_field": "bytes_",
         "doc_field": "tensors",
         "doc_type": PointsAndColors,
+        "tensor_field": "tensors__points",
     }
-    _docstack_accepts: ClassVar[str] = "a URL (str), bytes or PointsAndColors"
+    _docstack_accepts: ClassVar[str] = "a URL (str), bytes, PointsAndColors or a tensor of points"
 
     url: Optional[PointCloud3DUrl] = None
     tensors: Optional[PointsAndColors] = None

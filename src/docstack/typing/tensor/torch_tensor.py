@@ -76,6 +76,15 @@ class TorchTensor(AbstractTensor, torch.Tensor, metaclass=_TorchTensorMeta):
     def __deepcopy__(self, memo: dict) -> Any:
         return type(self)._docstack_convert(self.unwrap().clone())
 
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        # two docstack tensor classes that are not subclasses of one another (an
+        # AudioTorchTensor plus a TorchEmbedding) compute as tensors, where torch would
+        # refuse the mix; the result takes the class of the operand torch asked first
+        if sum(1 for t in types if issubclass(t, TorchTensor)) > 1:
+            types = tuple(torch.Tensor if issubclass(t, TorchTensor) else t for t in types)
+        return super().__torch_function__(func, types, args, kwargs)
+
 
 class ImageTorchTensor(ImageTensorMixin, TorchTensor):
     """An image as a torch tensor, with ``to_bytes()``, ``save()`` and ``display()``.

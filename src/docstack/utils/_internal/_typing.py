@@ -20,8 +20,12 @@ __all__ = ["is_tensor_union", "is_type_tensor", "safe_issubclass"]
 
 
 def safe_issubclass(x: Any, a_tuple: Any) -> bool:
-    """``issubclass(x, a_tuple)``, but ``False`` for anything that is not a plain class."""
-    if typing.get_origin(x) is not None or not isinstance(x, type):
+    """``issubclass(x, a_tuple)``, but ``False`` for anything that is not a real class.
+
+    ``DocList[MyDoc]`` is a real class (its metaclass is a ``type``) even though it reports
+    an origin and arguments to annotation readers, as ``list[int]`` does.
+    """
+    if not issubclass(type(x), type):
         return False
     return issubclass(x, a_tuple)
 
