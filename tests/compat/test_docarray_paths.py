@@ -102,6 +102,28 @@ PATHS: dict[str, list[str]] = {
     "docstack.index": ["HnswDocumentIndex", "InMemoryExactNNIndex", "BaseDocIndex"],
     "docstack.index.backends.hnswlib": ["HnswDocumentIndex"],
     "docstack.index.backends.in_memory": ["InMemoryExactNNIndex"],
+    "docstack.index.abstract": ["BaseDocIndex"],
+    "docstack.helper": ["get_paths"],
+    "docstack.documents.helper": [
+        "create_doc",
+        "create_doc_from_typeddict",
+        "create_doc_from_dict",
+    ],
+    "docstack.documents.legacy": ["LegacyDocument"],
+    "docstack.utils.create_dynamic_doc_class": [
+        "create_base_doc_from_schema",
+        "create_pure_python_type_model",
+    ],
+    "docstack.computation": ["AbstractComputationalBackend"],
+    "docstack.computation.numpy_backend": ["NumpyCompBackend"],
+    "docstack.computation.torch_backend": ["TorchCompBackend"],
+    "docstack.computation.jax_backend": ["JaxCompBackend"],
+    "docstack.computation.tensorflow_backend": ["TensorFlowCompBackend"],
+    "docstack.data": ["MultiModalDataset"],
+    "docstack.data.torch_dataset": ["MultiModalDataset"],
+    "docstack.store": ["FileDocStore", "S3DocStore"],
+    "docstack.store.file": ["FileDocStore", "ConcurrentPushException"],
+    "docstack.store.s3": ["S3DocStore"],
 }
 
 # a DocArray path that re-exports an object docstack defines elsewhere -> that object's home
@@ -127,6 +149,8 @@ SAME_AS: dict[tuple[str, str], tuple[str, str]] = {
     ("docstack.proto", "DocProto"): ("docstack.io.proto", "DocProto"),
     ("docstack.proto", "NodeProto"): ("docstack.io.proto", "ValueProto"),
     ("docstack.exceptions", "UnusableObjectError"): ("docstack.errors", "UnusableObjectError"),
+    ("docstack.index.abstract", "BaseDocIndex"): ("docstack.index", "DocumentIndex"),
+    ("docstack.data.torch_dataset", "MultiModalDataset"): ("docstack.data", "MultiModalDataset"),
     ("docstack.index.backends.hnswlib", "HnswDocumentIndex"): (
         "docstack.index",
         "HnswDocumentIndex",

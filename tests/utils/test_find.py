@@ -732,3 +732,11 @@ def test_search_field_may_be_a_union_of_tensor_types():
     for field in ("embedding", "maybe"):
         found, _ = find(docs, VECTORS[2], search_field=field, metric="l2", limit=1)
         assert found[0].id == docs[2].id
+
+
+def test_limit_may_be_a_whole_float_but_no_other_number(index):
+    docs, scores = find(index, QUERY, search_field="embedding", limit=3.0)
+    assert len(docs) == len(scores) == 3
+    for bad in (2.5, "3", True):
+        with pytest.raises(TypeError, match="limit must be a whole number"):
+            find(index, QUERY, search_field="embedding", limit=bad)

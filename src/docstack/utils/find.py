@@ -199,6 +199,10 @@ def _search(
     batched: bool,
 ) -> list[FindResult]:
     metric = canonical_metric(metric)
+    if isinstance(limit, float) and limit.is_integer():
+        limit = int(limit)  # a whole float (7.0), as DocArray took it
+    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)):
+        raise TypeError(f"limit must be a whole number, got {limit!r}")
     if limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
     if not search_field:
