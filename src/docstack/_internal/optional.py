@@ -28,6 +28,7 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "zstandard": ("zstandard", "compression"),
     "google.protobuf": ("protobuf", "protobuf"),
     "fastapi": ("fastapi", "web"),
+    "pymilvus": ("pymilvus", "milvus"),
 }
 
 

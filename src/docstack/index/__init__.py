@@ -37,6 +37,7 @@ from docstack.index._schema import INDEX_METRICS
 if TYPE_CHECKING:  # pragma: no cover
     from docstack.index.backends.hnsw import HnswDocumentIndex
     from docstack.index.backends.in_memory import InMemoryExactNNIndex
+    from docstack.index.backends.milvus import MilvusDocumentIndex
 
 #: DocArray's name for the base class.
 BaseDocIndex = DocumentIndex
@@ -44,6 +45,7 @@ BaseDocIndex = DocumentIndex
 _LAZY = {
     "HnswDocumentIndex": "docstack.index.backends.hnsw",
     "InMemoryExactNNIndex": "docstack.index.backends.in_memory",
+    "MilvusDocumentIndex": "docstack.index.backends.milvus",
 }
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "HnswDocumentIndex",
     "INDEX_METRICS",
     "InMemoryExactNNIndex",
+    "MilvusDocumentIndex",
     "Query",
     "QueryBuilder",
     "SubindexFindResult",
