@@ -8,7 +8,9 @@ measure it with the same code, and the subprocess passes its results back as one
 Workload: 100k documents of ``text: str`` (a few words from a small vocabulary) + ``num: int``
 (a permutation of ``range(N)``, so ``num < s * N`` keeps exactly a fraction ``s``) +
 ``embedding: NdArray[128]`` (float32, around 100 Gaussian cluster centres). Metric cosine.
-Every HNSW index is built with M=16, ef_construction=200 and searched with ``--ef`` (64).
+Every HNSW index is built with M=16, ef_construction=200 and searched with ``--ef`` (64), with
+the same number of threads (``THREADS``, every core) in raw hnswlib, docstack and DocArray
+(whose default is one thread): peers are compared at equal settings.
 Queries (1000) are drawn like the data. Ground truth is exact cosine top-10 by numpy (over all
 rows, and over the rows that pass the filter for filtered search).
 
@@ -44,6 +46,7 @@ K = 10
 M = 16
 EF_CONSTRUCTION = 200
 EF = 64
+THREADS = os.cpu_count() or 1  # every HNSW build and batch query, in every implementation
 EF_SWEEP = (16, 32, 64, 128, 256)  # recall / QPS of raw hnswlib at other ef values
 N_CLUSTERS = 100
 NOISE = 0.5
@@ -175,8 +178,8 @@ def error_text(exc: BaseException) -> str:
 
 
 def run_raw_hnswlib(data, truth, ef: int, n_filter: int, filtered: bool) -> tuple[dict, Any]:
-    """hnswlib with the same settings, default threads, ids = row numbers; the results and
-    the index (kept for the batch timing paired with docstack's)."""
+    """hnswlib with the same settings and THREADS threads, ids = row numbers; the results
+    and the index (kept for the batch timing paired with docstack's)."""
     import hnswlib
 
     _, nums, embeddings, queries = data
@@ -187,7 +190,8 @@ def run_raw_hnswlib(data, truth, ef: int, n_filter: int, filtered: bool) -> tupl
         index = hnswlib.Index(space="cosine", dim=DIM)
         t0 = time.perf_counter()
         index.init_index(max_elements=n, M=M, ef_construction=EF_CONSTRUCTION)
-        index.add_items(embeddings, np.arange(n))
+        index.set_num_threads(THREADS)
+        index.add_items(embeddings, np.arange(n), num_threads=THREADS)
         builds.append(time.perf_counter() - t0)
     out["build"] = min(builds)
     out["threads"] = index.num_threads
@@ -292,7 +296,12 @@ def run_index(
         text: str
         num: int
         embedding: NdArray[DIM] = Field(
-            space="cosine", M=M, ef_construction=EF_CONSTRUCTION, ef=ef, max_elements=n
+            space="cosine",
+            M=M,
+            ef_construction=EF_CONSTRUCTION,
+            ef=ef,
+            max_elements=n,
+            num_threads=THREADS,
         )
 
     data = make_data(n, n_queries)
@@ -318,6 +327,13 @@ def run_index(
             idx.index(docs)
             builds.append(time.perf_counter() - t0)
         out["build"] = min(builds)
+        # the first find after reopening (a restarted server pays it on its first request)
+        if impl == "docstack":
+            idx.close()
+        idx = HnswDocumentIndex[Item](work_dir=str(Path(tmp) / f"hnsw{len(builds) - 1}"))
+        t0 = time.perf_counter()
+        idx.find(queries[0], search_field="embedding", limit=K)
+        out["first_find_s"] = time.perf_counter() - t0
 
         def one(q):
             found, _ = idx.find(q, search_field="embedding", limit=K)
@@ -448,6 +464,7 @@ def table_rows(ours: dict | None, theirs: dict | None, raw: dict | None, bare: d
     ours, theirs, raw, bare = ours or {}, theirs or {}, raw or {}, bare or {}
     rows = [
         ("build index", "s", "build", raw.get("build")),
+        ("first find after reopening", "s", "first_find_s", None),
         ("find, 1 query (QPS)", "qps", "single_qps", raw.get("single_qps")),
         ("find recall@10", "recall", "recall", raw.get("recall")),
         ("find_batched (QPS)", "qps", "batch_qps", raw.get("batch_qps")),
@@ -515,16 +532,16 @@ def goal_checks(ours: dict | None, theirs: dict | None, raw: dict | None, bare: 
 
     checks = [
         check(
-            "build <= 1.3x raw hnswlib",
+            "build <= 1.2x raw hnswlib (equal threads)",
             [ours.get("build"), raw.get("build")],
-            lambda a, b: a <= 1.3 * b,
+            lambda a, b: a <= 1.2 * b,
             lambda a, b: f"{a / b:.2f}x raw",
         ),
         check(
-            "build >= 1.5x faster than DocArray",
-            [ours.get("build"), theirs.get("build")],
-            lambda a, b: b / a >= 1.5,
-            lambda a, b: f"{b / a:.2f}x faster",
+            "first find after reopening <= 50 ms",
+            [ours.get("first_find_s")],
+            lambda a: a <= 0.05,
+            lambda a: f"{a * 1000:.1f} ms",
         ),
         check(
             "find QPS >= 5x DocArray at recall@10 >= 0.95",
@@ -568,7 +585,7 @@ def report(args, ours, theirs, raw, bare) -> None:
         f"{platform.python_version()}, numpy {np.__version__}"
     )
     if raw is not None:
-        print(f"# raw hnswlib: {raw['threads']} threads (DocArray's index: num_threads=1)")
+        print(f"# threads: {THREADS} in raw hnswlib ({raw['threads']}), docstack and DocArray")
     for name, res in (("docstack", ours), ("DocArray", theirs)):
         if res is not None and res["fingerprint"] != args.fingerprint:
             print(f"# WARNING: {name} saw different data from the raw hnswlib / numpy runs")

@@ -1277,3 +1277,26 @@ assert index["a"].text == "red apple"
         assert "FOUND ['a']" in proc.stdout
     else:
         assert "has no FTS5" in proc.stdout and "before tensorflow" in proc.stdout
+
+
+def test_reopened_index_reads_rows_into_the_cache_as_searches_need_them(tmp_path):
+    """No single query pays for loading every row: after reopening, a search reads only its
+    own result rows; an update of a row not held yet is read back with its new value."""
+    work = str(tmp_path / "idx")
+    index = HnswDocumentIndex[Item](work_dir=work)
+    docs, vectors = _items(0, 300, seed=4)
+    index.index(docs)
+    index.close()
+    again = HnswDocumentIndex[Item](work_dir=work)
+    found, _ = again.find(vectors[7], search_field="emb", limit=3)
+    assert found[0].id == "i7"
+    cache = again._cache
+    assert cache is not None and int(cache.live.sum()) == 3
+    again.update("i100", grp=99)  # not held: nothing to change in the cache
+    assert int(cache.live.sum()) == 3
+    found, _ = again.find(vectors[100], search_field="emb", limit=1)
+    assert (found[0].id, found[0].grp) == ("i100", 99)
+    everything = again[[f"i{j}" for j in range(300)]]
+    assert [d.grp for d in everything][:3] == [0, 1, 2] and everything[100].grp == 99
+    assert int(cache.live.sum()) == 300
+    again.close()

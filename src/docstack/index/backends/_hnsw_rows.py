@@ -13,9 +13,10 @@ __all__ = ["RowCache"]
 class RowCache:
     """The stored values of a table's rows, by seq, as SQLite returns them.
 
-    Filled from the database on first use and then kept in step by the same after-commit
-    work that keeps the vector segments in step, so it never holds a write that was rolled
-    back. Ids and columns are object arrays indexed by seq (grown by doubling), so the rows
+    Filled row by row as searches need them (a row not held yet is read from the database
+    with the others a search asks for, so no single query pays for loading every row), and
+    kept in step by the same after-commit work that keeps the vector segments in step, so it
+    never holds a write that was rolled back. Ids and columns are object arrays indexed by seq (grown by doubling), so the rows
     of a search's results are gathered with one fancy index per column. ``size`` is an
     estimate (text and bytes by length, 8 bytes a value).
     """
@@ -69,6 +70,8 @@ class RowCache:
             self.size += sum(map(size, values))
 
     def set(self, seq: int, j: int, value: Any) -> None:
+        if seq >= self.n or not self.live[seq]:
+            return  # not held: read from the database, with the new value, when needed
         col = self.columns[j]
         self.size += self.value_size(value) - self.value_size(col[seq])
         col[seq] = value
@@ -83,6 +86,14 @@ class RowCache:
                 for col in self.columns:
                     self.size -= size(col[seq])
                     col[seq] = None
+
+    def missing(self, seqs: list[int] | np.ndarray) -> list[int]:
+        """The ones of ``seqs`` this cache does not hold (deleted rows among them)."""
+        at = np.asarray(seqs, dtype=np.int64)
+        held = np.zeros(len(at), dtype=bool)
+        inside = at < self.n
+        held[inside] = self.live[at[inside]]
+        return at[~held].tolist()
 
     def rows(self, seqs: list[int] | np.ndarray) -> tuple[np.ndarray, list[str], list[list[Any]]]:
         """The live ones of ``seqs`` (in order), their ids and their columns."""

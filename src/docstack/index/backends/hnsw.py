@@ -482,29 +482,15 @@ class HnswDocumentIndex(DocumentIndex):
         ]
 
     def _row_cache(self) -> RowCache | None:
-        """The in-memory copy of the stored rows, filled on first use; ``None`` when it is
-        off or the rows would take more than ``row_cache_bytes``."""
+        """The in-memory copy of the stored rows (filled as rows are needed, see
+        :meth:`_rows_for_seqs`); ``None`` when it is off or outgrew ``row_cache_bytes``."""
         cache = self._cache
         if cache is not None or self._cache_off:
             return cache
-        budget = int(self._db_config.row_cache_bytes)
-        if budget <= 0:
+        if int(self._db_config.row_cache_bytes) <= 0:
             self._cache_off = True
             return None
-        names = self._stored_columns()
-        cache = RowCache(names)
-        select = "seq, id" + "".join(", " + _q(n) for n in names)
-        cursor = self._store.conn.execute(f"SELECT {select} FROM {_q(self._table)}")
-        while True:
-            rows = cursor.fetchmany(50_000)
-            if not rows:
-                break
-            cols = list(zip(*rows))
-            cache.put(list(cols[0]), list(cols[1]), [list(c) for c in cols[2:]])
-            if cache.size > budget:
-                self._cache_off = True
-                return None
-        self._cache = cache
+        self._cache = cache = RowCache(self._stored_columns())
         return cache
 
     def _cache_changed(self, fn: Callable[[RowCache], None]) -> None:
@@ -525,6 +511,16 @@ class HnswDocumentIndex(DocumentIndex):
         names = self._stored_columns()
         cache = self._row_cache()
         values: dict[str, Any] = {}
+        if cache is not None:
+            missing = cache.missing(seqs)
+            if missing:  # read the rows not held yet, once, and keep them
+                select = "seq, id" + "".join(", " + _q(n) for n in names)
+                rows = self._select_in(select, "seq", missing)
+                if rows:
+                    cols = list(zip(*rows))
+                    put = [list(c) for c in cols[2:]]
+                    self._cache_changed(lambda c: c.put(list(cols[0]), list(cols[1]), put))
+                cache = self._cache
         if cache is not None:
             found, ids, columns = cache.rows(seqs)
             values = dict(zip(names, columns))
