@@ -29,6 +29,7 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "google.protobuf": ("protobuf", "protobuf"),
     "fastapi": ("fastapi", "web"),
     "pymilvus": ("pymilvus", "milvus"),
+    "qdrant_client": ("qdrant-client", "qdrant"),
 }
 
 

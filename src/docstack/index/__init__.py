@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from docstack.index.backends.hnsw import HnswDocumentIndex
     from docstack.index.backends.in_memory import InMemoryExactNNIndex
     from docstack.index.backends.milvus import MilvusDocumentIndex
+    from docstack.index.backends.qdrant import QdrantDocumentIndex
 
 #: DocArray's name for the base class.
 BaseDocIndex = DocumentIndex
@@ -46,6 +47,7 @@ _LAZY = {
     "HnswDocumentIndex": "docstack.index.backends.hnsw",
     "InMemoryExactNNIndex": "docstack.index.backends.in_memory",
     "MilvusDocumentIndex": "docstack.index.backends.milvus",
+    "QdrantDocumentIndex": "docstack.index.backends.qdrant",
 }
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "INDEX_METRICS",
     "InMemoryExactNNIndex",
     "MilvusDocumentIndex",
+    "QdrantDocumentIndex",
     "Query",
     "QueryBuilder",
     "SubindexFindResult",
