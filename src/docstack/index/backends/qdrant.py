@@ -368,7 +368,6 @@ class QdrantDocumentIndex(DocumentIndex):
             except Exception:  # noqa: BLE001 - report the first error
                 exists = True
             if not exists:
-                self._created = False
                 return QdrantIndexError(
                     f"collection {self._collection!r} no longer exists: it was deleted behind "
                     "this index (its documents are gone); open the index again to create it"
@@ -767,7 +766,9 @@ class QdrantDocumentIndex(DocumentIndex):
         flt = self._resolve(node) if self._created else False
         if flt is False or k <= 0:
             return [_EMPTY for _ in range(len(queries))]
-        params = models.SearchParams(exact=True) if self._db_config.exact_search else None
+        cfg = self._db_config
+        exact = cfg.exact_search and not cfg.is_local  # local mode always searches exactly
+        params = models.SearchParams(exact=True) if exact else None
         requests = [
             models.QueryRequest(
                 query=q.tolist(),
