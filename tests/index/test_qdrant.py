@@ -443,3 +443,34 @@ def test_killed_writer_keeps_every_acknowledged_batch(shm_dir):
         assert len(index.find(np.ones(4), search_field="emb", limit=5).documents) == 5
     finally:
         index.close()
+
+
+# ------------------------------------------------------------------ text search
+
+
+class Text(BaseDoc):
+    text: str
+    n: int = 0
+
+
+def test_text_search_in_qdrant_on_request():
+    texts = ["red fox", "red red wine", "blue whale", "green apple", "red apple"]
+    items = [Text(id=f"x{i}", text=t, n=i) for i, t in enumerate(texts)]
+    native = QdrantDocumentIndex[Text](location=":memory:", text_scoring="qdrant")
+    native.index(items)
+    ours = QdrantDocumentIndex[Text](location=":memory:")
+    ours.index(items)
+    found, scores = native.text_search("red", search_field="text", limit=10)
+    assert found.id == ["x1", "x0", "x4"]  # Qdrant's BM25: the same matches, its own scores
+    assert sorted(found.id) == sorted(ours.text_search("red", search_field="text").documents.id)
+    assert (np.diff(scores) <= 0).all() and (scores > 0).all()
+    query = native.build_query().text_search("apple red", search_field="text")
+    assert sorted(native.execute_query(query.filter({"n": {"$gte": 3}}).build()).documents.id) == [
+        "x3",
+        "x4",
+    ]
+    assert len(native.text_search("  ", search_field="text").documents) == 0
+    native.index(Text(id="x0", text="zebra"))
+    assert native.text_search("zebra", search_field="text").documents.id == ["x0"]
+    with pytest.raises(ValueError, match="text_scoring"):
+        QdrantDocumentIndex[Text](location=":memory:", text_scoring="lucene")
