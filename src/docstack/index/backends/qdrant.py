@@ -133,7 +133,21 @@ class QdrantDocumentIndex(QdrantSearch, QdrantEngine, DocumentIndex):
                 pass
 
     def close(self) -> None:
-        """Close the client (and with it the local storage, so another client may open it)."""
+        """Close the client (and with it the local storage, so another client may open it).
+
+        Example
+        -------
+        >>> import os, tempfile
+        >>> from docstack import BaseDoc
+        >>> class Note(BaseDoc):
+        ...     text: str
+        >>> path = os.path.join(tempfile.mkdtemp(), 'qdrant')
+        >>> index = QdrantDocumentIndex[Note](path=path)
+        >>> index.index(Note(id='n1', text='kept'))
+        >>> index.close()
+        >>> QdrantDocumentIndex[Note](path=path)['n1'].text
+        'kept'
+        """
         if self._owner:
             self._shared.client.close()
 
