@@ -4,6 +4,10 @@ the ``work_dir`` (a temporary folder), followed by checks of what they return.
 
 The seed spells nested search fields ``thumbnail_tensor`` (a rendering of DocArray's
 ``thumbnail__tensor``); the double underscore is used here, as in DocArray.
+
+Every example but the HNSW-specific configuration runs on each backend, the class and its
+connection settings being the only change (``open_index``): the embedded index, Milvus Lite
+and Qdrant's local mode.
 """
 
 import numpy as np
@@ -12,6 +16,22 @@ import pytest
 # the seed passes index settings as extra keywords of pydantic's Field, which pydantic 2
 # deprecates (a warning, not an error)
 pytestmark = pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")
+
+
+def _open(backend: str, doc_type: type, path) -> object:
+    import docstack.index as index_module
+
+    if backend == "hnsw":
+        return index_module.HnswDocumentIndex[doc_type](work_dir=str(path))
+    if backend == "milvus":
+        return index_module.MilvusDocumentIndex[doc_type](uri=str(path) + ".db")
+    return index_module.QdrantDocumentIndex[doc_type](location=":memory:")
+
+
+@pytest.fixture(params=["hnsw", "milvus", "qdrant"])
+def open_index(request):
+    """``open_index(DocClass, path)``: a new index of the backend under test."""
+    return lambda doc_type, path: _open(request.param, doc_type, path)
 
 
 def _cosine(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -25,9 +45,8 @@ def _assert_sorted_desc(scores) -> None:
     assert np.all(np.diff(scores) <= 1e-7), scores
 
 
-def test_storing_and_retrieving_image_docs(tmp_path):
+def test_storing_and_retrieving_image_docs(tmp_path, open_index):
     from docstack import BaseDoc, DocList
-    from docstack.index import HnswDocumentIndex
     from docstack.typing import ImageTensor, ImageUrl, NdArray
 
     class ImageDoc(BaseDoc):
@@ -48,7 +67,7 @@ def test_storing_and_retrieving_image_docs(tmp_path):
     )
 
     # create a Document Index
-    index = HnswDocumentIndex[ImageDoc](work_dir=str(tmp_path / "test_index2"))
+    index = open_index(ImageDoc, tmp_path / "test_index2")
 
     # index your data
     index.index(dl)
@@ -73,16 +92,15 @@ def test_storing_and_retrieving_image_docs(tmp_path):
     np.testing.assert_allclose(results[0].embedding, dl[0].embedding, rtol=1e-6)
 
 
-def _my_doc_db(tmp_path, name="my_test_db"):
+def _my_doc_db(tmp_path, open_index, name="my_test_db"):
     from docstack import BaseDoc
-    from docstack.index import HnswDocumentIndex
     from docstack.typing import NdArray
 
     class MyDoc(BaseDoc):
         embedding: NdArray[128]
         text: str
 
-    db = HnswDocumentIndex[MyDoc](work_dir=str(tmp_path / name))
+    db = open_index(MyDoc, tmp_path / name)
     return MyDoc, db
 
 
@@ -98,10 +116,10 @@ def _index_my_docs(MyDoc, db):
     return docs
 
 
-def test_index_data_and_vector_search(tmp_path):
+def test_index_data_and_vector_search(tmp_path, open_index):
     from docstack import DocList
 
-    MyDoc, db = _my_doc_db(tmp_path)
+    MyDoc, db = _my_doc_db(tmp_path, open_index)
     docs = _index_my_docs(MyDoc, db)
     assert db.num_docs() == 100
     matrix = np.stack([d.embedding for d in docs])
@@ -168,8 +186,8 @@ def test_index_data_and_vector_search(tmp_path):
         np.testing.assert_allclose(s, sims, rtol=1e-5)
 
 
-def test_hybrid_search_through_the_query_builder(tmp_path):
-    MyDoc, db = _my_doc_db(tmp_path)
+def test_hybrid_search_through_the_query_builder(tmp_path, open_index):
+    MyDoc, db = _my_doc_db(tmp_path, open_index)
     docs = _index_my_docs(MyDoc, db)
 
     # prepare a query
@@ -197,7 +215,9 @@ def test_hybrid_search_through_the_query_builder(tmp_path):
 def test_customize_vector_db_configuration(tmp_path):
     from docstack.index import HnswDocumentIndex
 
-    MyDoc, _ = _my_doc_db(tmp_path, name="unused")
+    MyDoc, _ = _my_doc_db(
+        tmp_path, lambda t, p: HnswDocumentIndex[t](work_dir=str(p)), name="unused"
+    )
 
     db = HnswDocumentIndex[MyDoc](work_dir=str(tmp_path / "my_db"))
     db.configure(
@@ -268,11 +288,10 @@ def test_customize_vector_db_configuration(tmp_path):
     assert graph_db.num_docs() == 99
 
 
-def test_indexing_and_searching_multimodal_data(tmp_path):
+def test_indexing_and_searching_multimodal_data(tmp_path, open_index):
     from pydantic import Field
 
     from docstack import BaseDoc
-    from docstack.index import HnswDocumentIndex
     from docstack.typing import AnyTensor, ImageUrl, VideoUrl
 
     # define a nested schema
@@ -292,7 +311,7 @@ def test_indexing_and_searching_multimodal_data(tmp_path):
         tensor: AnyTensor = Field(space="cosine", dim=256)
 
     # create a Document Index
-    doc_index = HnswDocumentIndex[YouTubeVideoDoc](work_dir=str(tmp_path / "tmp2"))
+    doc_index = open_index(YouTubeVideoDoc, tmp_path / "tmp2")
 
     # create some data
     index_docs = [
@@ -363,11 +382,10 @@ def test_indexing_and_searching_multimodal_data(tmp_path):
     assert doc_index.num_docs() == 8
 
 
-def test_nested_doclist_with_subindex(tmp_path):
+def test_nested_doclist_with_subindex(tmp_path, open_index):
     from pydantic import Field
 
     from docstack import BaseDoc, DocList
-    from docstack.index import HnswDocumentIndex
     from docstack.typing import AnyTensor, ImageUrl, VideoUrl
 
     class ImageDoc(BaseDoc):
@@ -384,7 +402,7 @@ def test_nested_doclist_with_subindex(tmp_path):
         tensor: AnyTensor = Field(space="cosine", dim=256)
 
     # create a Document Index
-    doc_index = HnswDocumentIndex[MyDoc](work_dir=str(tmp_path / "tmp3"))
+    doc_index = open_index(MyDoc, tmp_path / "tmp3")
 
     # create some data
     index_docs = [
