@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docstack-installed
 
-.PHONY: demo test lint bench bench-represent bench-index bench-transit clean
+.PHONY: demo test lint bench bench-represent bench-index bench-transit bench-engines clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ test: $(STAMP) lint
 	$(PYTHON) -m venv .venv-docarray
 	.venv-docarray/bin/pip install "docarray[hnswlib]==0.41.*" "numpy<2" "protobuf<5"
 
-bench: bench-represent bench-index bench-transit
+bench: bench-represent bench-index bench-transit bench-engines
 
 bench-represent: $(STAMP) .venv-docarray/bin/python
 	$(BIN)/python benchmarks/bench_represent.py
@@ -41,6 +41,10 @@ bench-index: $(STAMP) .venv-docarray/bin/python
 
 bench-transit: $(STAMP) .venv-docarray/bin/python
 	$(BIN)/python benchmarks/bench_transit.py
+
+# Milvus Lite and Qdrant local mode, docstack against the raw clients (no DocArray half)
+bench-engines: $(STAMP)
+	$(BIN)/python benchmarks/bench_engines.py
 
 clean:
 	rm -rf $(VENV) .venv-docarray build *.egg-info
