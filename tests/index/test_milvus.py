@@ -249,3 +249,18 @@ def test_crash_during_bulk_index_keeps_every_acknowledged_batch(tmp_path):
     index = MilvusDocumentIndex[Doc](uri=uri, index_name="docs")
     for call in range(acknowledged + 1):
         assert len(index.filter({"n": call}, limit=1000)) == 200, call
+
+
+def test_equal_scores_come_in_insertion_order_past_the_first_depth(tmp_path):
+    # twelve identical vectors tie for every rank: the first search (k + 1 results) sees the
+    # tie at rank k and searches again deeper, so the k returned are the first inserted
+    class Tie(BaseDoc):
+        emb: NdArray[4]
+
+    index = MilvusDocumentIndex[Tie](uri=str(tmp_path / "tie.db"))
+    docs = DocList[Tie]([Tie(id=f"t{i:02d}", emb=[1, 0, 0, 0]) for i in range(30)])
+    index.index(docs)
+    for k in (1, 5, 12):
+        found, scores = index.find(np.array([1.0, 0, 0, 0]), search_field="emb", limit=k)
+        assert found.id == [f"t{i:02d}" for i in range(k)]
+        np.testing.assert_allclose(scores, np.ones(k), rtol=1e-6)

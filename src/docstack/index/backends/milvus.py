@@ -493,19 +493,31 @@ class MilvusDocumentIndex(DocumentIndex):
         parts = [] if expr == TRUE else [expr]
         if column.optional:
             parts.append(f"{layout.has_field(column.name)} == true")
-        depth = k + max(16, k // 2)
-        hits = self._call(
-            "search",
-            self._client.search,
-            self._collection,
-            data=queries.tolist(),
-            anns_field=layout.fields[column.name],
-            filter=" and ".join(parts),
-            limit=min(depth, 16384),
-            output_fields=layout.output_fields(),
-            search_params=search_params(column, depth),
-            consistency_level=self._db_config.consistency_level,
-        )
+
+        def search(batch: list[Any], depth: int) -> list[Any]:
+            return self._call(
+                "search",
+                self._client.search,
+                self._collection,
+                data=batch,
+                anns_field=layout.fields[column.name],
+                filter=" and ".join(parts),
+                limit=min(depth, 16384),
+                output_fields=layout.output_fields(),
+                search_params=search_params(column, depth),
+                consistency_level=self._db_config.consistency_level,
+            )
+
+        # one result more than asked shows whether the k-th score is tied with the next; only
+        # such queries are searched again deeper, so that equal scores come in insertion
+        # order as on every backend (a deeper search for every query costs Milvus Lite about
+        # 2.5x: its cost grows with the limit)
+        hits = list(search(queries.tolist(), k + 1))
+        tied = [i for i, per_query in enumerate(hits) if _tied_at(per_query, k)]
+        if tied:
+            deeper = search([queries[i].tolist() for i in tied], k + max(16, k // 2))
+            for i, per_query in zip(tied, deeper):
+                hits[i] = per_query
         self._row_cache.clear()
         fname = layout.fields[column.name]
         out = []
@@ -650,3 +662,12 @@ def _translate(e: Exception, what: str, collection: str, uri: str) -> MilvusErro
 
 # doctest compiles examples with the __future__ flags of the module namespace
 del annotations
+
+
+def _tied_at(hits: Any, k: int) -> bool:
+    """Whether the engine's k-th and (k+1)-th results have the same distance (to float32
+    precision): the k best are then not settled by the score alone."""
+    if len(hits) <= k or k == 0:
+        return False
+    a, b = float(hits[k - 1]["distance"]), float(hits[k]["distance"])
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a))
