@@ -300,6 +300,107 @@ def test_native_qdrant_filters():
         index.filter({"must": "nonsense"})
 
 
+# ------------------------------------------------------------------ raw Qdrant queries
+
+
+def _same(got, want):
+    assert got.documents.id == want.documents.id
+    np.testing.assert_allclose(got.scores, want.scores, rtol=1e-5, atol=1e-6)
+
+
+def test_raw_qdrant_queries_run_like_find():
+    rng = np.random.default_rng(11)
+    items = [
+        Multi(id=f"m{i}", text=f"x{i}", a=rng.standard_normal(3), b=rng.standard_normal(2))
+        for i in range(20)
+    ]
+    index = QdrantDocumentIndex[Multi](location=":memory:")
+    index.index(items)
+    qa, qb = rng.standard_normal(3), rng.standard_normal(2).astype(np.float32)
+    flt = {"must_not": [{"key": "text", "match": {"any": ["x3", "x4", "x5"]}}]}
+    want = index.find(qa, search_field="a", limit=5)
+    # DocArray's dict: (name, vector), {'name', 'vector'}, named by 'using'
+    _same(index.execute_query({"vector": ("a", qa.tolist()), "limit": 5}), want)
+    _same(index.execute_query({"vector": {"name": "a", "vector": qa}, "limit": 5}), want)
+    _same(index.execute_query({"query": qa.tolist(), "using": "a", "limit": 5}), want)
+    # qdrant's QueryRequest, with a NearestQuery and a filter, params and offset
+    request = models.QueryRequest(
+        query=models.NearestQuery(nearest=qb.tolist()),
+        using="b",
+        filter=models.Filter.model_validate(flt),
+        params=models.SearchParams(exact=True),
+        limit=4,
+        offset=2,
+        with_payload=False,
+    )
+    via_find = index.find(qb, search_field="b", limit=30)
+    allowed = [d.id for d in via_find.documents if d.text not in ("x3", "x4", "x5")]
+    got = index.execute_query(request)
+    assert got.documents.id == allowed[2:6]
+    assert got.documents[0] == index[got.documents[0].id]  # whole documents come back
+    # scores in docstack's meaning (l2: the distance), as the reference index gives them
+    ref = InMemoryExactNNIndex[Multi]()
+    ref.index(items)
+    want = ref.find(qb, search_field="b", limit=30)
+    keep = [i for i, d in enumerate(want.documents) if d.text not in ("x3", "x4", "x5")][2:6]
+    assert got.documents.id == [want.documents[i].id for i in keep]
+    np.testing.assert_allclose(got.scores, want.scores[keep], rtol=1e-5, atol=1e-6)
+    cut = float(via_find.scores[3])
+    thresholded = index.execute_query({"vector": ("b", qb), "score_threshold": cut, "limit": 30})
+    assert thresholded.documents.id == via_find.documents.id[:4]
+    assert (thresholded.scores <= cut).all()
+
+
+def test_raw_qdrant_filter_only_queries_scroll():
+    index = QdrantDocumentIndex[Doc](location=":memory:")
+    index.index(docs(8))
+    flt = {"must": [{"key": "n", "range": {"gte": 2}}]}
+    got = index.execute_query({"filter": flt, "limit": 3, "offset": 1})
+    assert got.documents.id == ["d3", "d4", "d5"]
+    assert got.scores.tolist() == [1.0, 1.0, 1.0]
+    native = models.Filter(must=[models.FieldCondition(key="n", match=models.MatchValue(value=6))])
+    assert index.execute_query(native).documents.id == ["d6"]
+    assert index.execute_query({"scroll_filter": native, "with_payload": True}).documents.id == [
+        "d6"
+    ]
+    # one vector field: the vector needs no name; a filter dict applies as in find()
+    got = index.execute_query({"vector": np.ones(4), "query_filter": flt, "limit": 2})
+    want = index.find(np.ones(4), limit=8)
+    keep = [i for i, d in enumerate(want.documents) if d.n >= 2][:2]
+    assert got.documents.id == [want.documents[i].id for i in keep]
+    np.testing.assert_allclose(got.scores, want.scores[keep], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("query", "match"),
+    [
+        ({"vectr": [1, 0, 0, 0]}, "unknown key"),
+        ({"vector": [1, 0]}, "vector for 'emb'"),
+        ({"vector": ("nope", [1, 0, 0, 0])}, "vector field"),
+        ({"vector": "abc"}, "dense"),
+        ({"vector": {"indices": [1], "values": [0.5]}}, "vector is"),
+        ({"filter": {"must": "nonsense"}}, "valid Qdrant Filter"),
+        ({"filter": 3}, "filter is a qdrant Filter"),
+        ({"vector": [1, 0, 0, 0], "params": {"hnsw_ef": "many"}}, "SearchParams"),
+        ({"vector": [1, 0, 0, 0], "limit": -1}, "limit must be a count"),
+        ({"filter": {"must": []}, "offset": str(uuid.uuid4())}, "not by point id"),
+        ({"vector": [1, 0, 0, 0], "query": [1, 0, 0, 0]}, "one of"),
+        ({"using": "emb"}, "gives no vector"),
+        ({"vector": [1, 0, 0, 0], "score_threshold": "high"}, "score_threshold"),
+        (models.QueryRequest(prefetch=[], query=[1, 0, 0, 0]), "prefetch"),
+    ],
+)
+def test_bad_raw_qdrant_queries_are_clear_errors(query, match):
+    from docstack.index.backends.qdrant import QdrantQueryError
+
+    index = QdrantDocumentIndex[Doc](location=":memory:")
+    index.index(docs(4))
+    with pytest.raises(QdrantQueryError, match=match):
+        index.execute_query(query)
+    with pytest.raises(TypeError, match="build_query"):
+        index.execute_query(42)
+
+
 # ------------------------------------------------------------------ vectors
 
 

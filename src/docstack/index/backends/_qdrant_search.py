@@ -127,6 +127,8 @@ class QdrantSearch:
         cfg = self._db_config
         exact = cfg.exact_search and not cfg.is_local  # local mode always searches exactly
         params = models.SearchParams(exact=True) if exact else None
+        if not cfg.is_local:  # a raw query's params (local mode warns that it ignores them)
+            params = getattr(self, "_raw_params", None) or params
         requests = [
             models.QueryRequest(
                 query=q.tolist(),

@@ -34,6 +34,9 @@ hybrid, fusion                docstack's planner (the base class fuses the nativ
                               results with the text results, RRF or weighted).
 sub-indexes                   one linked collection per ``DocList`` field
                               (``<collection>__<field>``), linked by ``parent_id``.
+raw queries                   ``execute_query`` takes Qdrant's own query as DocArray did
+                              (a dict of ``search()``/``scroll()`` arguments, a
+                              ``QueryRequest``, a ``Filter``) and runs it as ``find()``.
 upsert atomicity              Qdrant has no transactions: a failed ``index()`` puts back
                               what it had replaced (an undo journal), a killed process
                               keeps the batches Qdrant acknowledged.
@@ -55,6 +58,8 @@ import numpy as np
 
 from docstack.index._base import DocumentIndex
 from docstack.index._bm25 import BM25Index
+from docstack.index._query import Query
+from docstack.index._results import FindResult
 from docstack.index._schema import IndexSchema, RowBatch
 from docstack.index.backends._qdrant_engine import (
     PAGE,
@@ -63,10 +68,11 @@ from docstack.index.backends._qdrant_engine import (
     QdrantIndexError,
     Shared,
 )
+from docstack.index.backends._qdrant_raw import QdrantQueryError, is_raw, parse_raw
 from docstack.index.backends._qdrant_rows import decode_payloads, encode_batch, point_id
 from docstack.index.backends._qdrant_search import QdrantSearch
 
-__all__ = ["QdrantDocumentIndex", "QdrantIndexError"]
+__all__ = ["QdrantDocumentIndex", "QdrantIndexError", "QdrantQueryError"]
 
 
 class QdrantDocumentIndex(QdrantSearch, QdrantEngine, DocumentIndex):
@@ -385,9 +391,62 @@ class QdrantDocumentIndex(QdrantSearch, QdrantEngine, DocumentIndex):
         found = self._retrieve([point_id(doc_id)], ["id"])
         return bool(found) and found[0].payload.get("id") == doc_id
 
-    # ------------------------------------------------------------------ filters
+    # ------------------------------------------------------------------ raw queries
 
-    # ------------------------------------------------------------------ search
+    def execute_query(self, query: Any, **kwargs: Any) -> FindResult:
+        """Run a query from :meth:`build_query`, or Qdrant's own query (DocArray's way).
+
+        A raw query is the dict DocArray passed to qdrant-client (``client.search()``
+        arguments: ``vector``, ``filter``, ``params``, ``limit``, ``offset``,
+        ``score_threshold``; without ``vector``, a filter-only scroll), a qdrant
+        ``QueryRequest`` (or its dict form: ``query``, ``using``) or a ``Filter``. It runs on
+        this collection through ``find()``'s path (``filter()``'s without a vector): whole
+        documents, scores in docstack's meaning for the field's metric (``score_threshold``
+        too), scores of 1 for a filter. A query docstack cannot read or run raises
+        :class:`QdrantQueryError`.
+
+        Example
+        -------
+        >>> from docstack import BaseDoc
+        >>> from docstack.typing import NdArray
+        >>> class Doc(BaseDoc):
+        ...     n: int
+        ...     emb: NdArray[2]
+        >>> index = QdrantDocumentIndex[Doc](location=':memory:')
+        >>> index.index([Doc(id='a', n=1, emb=[1, 0]), Doc(id='b', n=2, emb=[0, 1])])
+        >>> docs, scores = index.execute_query({'vector': [1.0, 0.0], 'limit': 1})
+        >>> docs.id, scores.tolist()
+        (['a'], [1.0])
+        >>> flt = {'must': [{'key': 'n', 'match': {'value': 2}}]}
+        >>> index.execute_query({'filter': flt}).documents.id
+        ['b']
+        """
+        if isinstance(query, Query) or not is_raw(query):
+            return super().execute_query(query, **kwargs)
+        if kwargs:
+            raise TypeError(f"execute_query() takes no settings; got {sorted(kwargs)}")
+        raw = parse_raw(query)
+        if raw.vector is None:
+            docs = self.filter(raw.filter or {}, limit=raw.limit, offset=raw.offset)
+            return FindResult(docs, np.ones(len(docs), dtype=np.float64))
+        try:
+            column = self._schema.vector_column(raw.field or "")
+        except Exception as e:
+            raise QdrantQueryError(f"the raw query's vector field: {e}") from e
+        try:
+            vectors = self._query_vectors(raw.vector, column, single=True)
+        except Exception as e:
+            raise QdrantQueryError(f"the raw query's vector for {column.name!r}: {e}") from e
+        node = self._parse_filter(raw.filter) if raw.filter is not None else None
+        with self._lock:
+            self._raw_params = raw.params
+            try:
+                found = self._find(
+                    column, vectors, raw.limit, raw.score_threshold, raw.offset, node
+                )
+            finally:
+                self._raw_params = None
+        return found[0]
 
 
 # doctest compiles examples with the __future__ flags of the module namespace
