@@ -264,3 +264,89 @@ def test_equal_scores_come_in_insertion_order_past_the_first_depth(tmp_path):
         found, scores = index.find(np.array([1.0, 0, 0, 0]), search_field="emb", limit=k)
         assert found.id == [f"t{i:02d}" for i in range(k)]
         np.testing.assert_allclose(scores, np.ones(k), rtol=1e-6)
+
+
+def test_execute_query_takes_raw_milvus_requests(tmp_path):
+    from docstack.index.backends.milvus import MilvusQueryError
+
+    index = make(tmp_path)
+    data = docs(30)
+    index.index(data)
+    q = data[7].a
+    expected = index.find(q, search_field="a", limit=5)
+
+    # MilvusClient.search keyword arguments: docstack or Milvus field names, one vector
+    for request in (
+        {"data": [q.tolist()], "anns_field": "a", "limit": 5},
+        {"data": q, "anns_field": "a", "limit": 5, "output_fields": ["*"]},
+        {
+            "collection_name": "docs",
+            "data": [q],
+            "anns_field": index._get_layout().fields["a"],
+            "limit": 5,
+            "search_params": {"metric_type": "COSINE", "params": {"ef": 128}},
+        },
+    ):
+        result = index.execute_query(request)
+        assert result.documents.id == expected.documents.id
+        np.testing.assert_allclose(result.scores, expected.scores)
+    assert result.documents[0].title == "title 7"
+    np.testing.assert_array_equal(result.documents[0].a, data[7].a)
+
+    # a filter (Milvus expression or portable), offset; l2 scores are distances
+    raw = index.execute_query(
+        {"data": [data[3].b], "anns_field": "b", "filter": "n >= 10", "limit": 4, "offset": 1}
+    )
+    ref = index.build_query().find(data[3].b, search_field="b").filter({"n": {"$gte": 10}})
+    ref_result = index.execute_query(ref.build(limit=4, offset=1))
+    assert raw.documents.id == ref_result.documents.id
+    assert all(d.n >= 10 for d in raw.documents)
+    np.testing.assert_allclose(raw.scores, ref_result.scores)
+    assert np.all(np.diff(raw.scores) >= 0)
+    portable = index.execute_query(
+        {"data": [data[3].b], "anns_field": "b", "filter": {"n": {"$gte": 10}}, "limit": 4}
+    )
+    assert portable.documents.id[1:] == raw.documents.id[:3]
+
+    # MilvusClient.query keyword arguments: matching documents in insertion order
+    rows = index.execute_query({"filter": 'title in ["title 3", "title 1"]', "limit": 5})
+    assert rows.documents.id == ["d1", "d3"]
+    assert rows.scores.tolist() == [1.0, 1.0]
+
+    # DocArray's form: (component, kwargs) pairs
+    docarray_query = [
+        ("find", {"query": q, "search_field": "a", "limit": 5}),
+        ("filter", {"filter_query": "n < 20"}),
+    ]
+    result = index.execute_query(docarray_query)
+    ref = index.execute_query(
+        index.build_query().find(q, search_field="a", limit=5).filter({"n": {"$lt": 20}}).build()
+    )
+    assert result.documents.id == ref.documents.id
+    np.testing.assert_allclose(result.scores, ref.scores)
+
+    # bad raw queries name the problem
+    bad = [
+        ({"data": [q], "anns_field": "a", "limt": 5}, r"limt"),
+        ({"data": [q], "anns_field": "nope"}, r"nope"),
+        ({"data": [q], "anns_field": "title"}, r"title"),
+        ({"data": [q, q], "anns_field": "a"}, r"2 query vectors"),
+        ({"data": [[1.0, 2.0]], "anns_field": "a"}, r"dimension 4"),
+        ({"data": [q], "anns_field": "a", "limit": -1}, r"limit"),
+        ({"data": [q], "anns_field": "a", "search_params": {"metric_type": "L2"}}, r"COSINE"),
+        ({"data": [q], "anns_field": "a", "collection_name": "other"}, r"'other'"),
+        ({"data": "text", "anns_field": "a"}, r"data"),
+        ({"filter": "n > 1", "anns_field": "a"}, r"anns_field"),
+        ([("find", {"query": q, "search_field": "a"}), ("sort", {})], r"'sort'"),
+        ([("find", {"query": q})], r"search_field is required"),
+        ([("filter", {"filter_query": {"n": {"$bogus": 1}}})], r"bogus"),
+        ([("find", {"query": q, "serch_field": "a"})], r"serch_field"),
+        ([], r"empty"),
+        ("n > 3", r"str"),
+    ]
+    for query, message in bad:
+        with pytest.raises(MilvusQueryError, match=message):
+            index.execute_query(query)
+    # a filter Milvus rejects is the engine's error, naming the expression's problem
+    with pytest.raises(MilvusError):
+        index.execute_query({"data": [q], "anns_field": "a", "filter": "nope >>> 3"})
