@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -34,11 +35,21 @@ __all__ = ["VECTORS_KEY", "decode_payloads", "encode_batch", "point_id"]
 #: The payload key holding each vector's exact stored form.
 VECTORS_KEY = "_vectors"
 _NAMESPACE = uuid.UUID("6f1c3b0e-5a7d-4e2b-9c1a-d0c57ac4e5a1")
+_NS_BYTES = _NAMESPACE.bytes
 
 
 def point_id(doc_id: str) -> str:
-    """The Qdrant point id (a UUID) of a docstack document id."""
-    return str(uuid.uuid5(_NAMESPACE, doc_id))
+    """The Qdrant point id of a docstack document id: ``str(uuid.uuid5(namespace, doc_id))``,
+    computed without building ``UUID`` objects (a tenth of a bulk ``index()``'s own time).
+
+    >>> point_id('d1') == str(uuid.uuid5(_NAMESPACE, 'd1'))
+    True
+    """
+    digest = bytearray(hashlib.sha1(_NS_BYTES + doc_id.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _b64(data: bytes) -> str:

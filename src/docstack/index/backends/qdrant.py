@@ -248,9 +248,11 @@ class QdrantDocumentIndex(QdrantSearch, QdrantEngine, DocumentIndex):
         pids = [point_id(i) for i in batch.ids]
         old = self._retrieve(pids, True, True)
         payloads, vectors = encode_batch(self._schema, batch, self._next_seqs(len(batch)))
+        # built without pydantic's validation: encode_batch makes JSON values, str ids and
+        # lists of floats, which validation would walk float by float (a third of index())
+        make = models.PointStruct.model_construct
         points = [
-            models.PointStruct(id=pid, vector=vec, payload=p)
-            for pid, vec, p in zip(pids, vectors, payloads)
+            make(id=pid, vector=vec, payload=p) for pid, vec, p in zip(pids, vectors, payloads)
         ]
 
         def undo() -> None:
