@@ -350,3 +350,38 @@ def test_execute_query_takes_raw_milvus_requests(tmp_path):
     # a filter Milvus rejects is the engine's error, naming the expression's problem
     with pytest.raises(MilvusError):
         index.execute_query({"data": [q], "anns_field": "a", "filter": "nope >>> 3"})
+
+
+class One(BaseDoc):
+    v: NdArray[8] = Field(json_schema_extra={"space": "l2", "index_type": "FLAT"})
+    w: str = ""
+
+
+@pytest.mark.parametrize("doc_type", [One, Doc], ids=["one-vector", "two-vectors"])
+def test_find_batched_rescores_like_the_exact_index(tmp_path, doc_type):
+    # one vector field: the candidates' vectors are read for the whole search at once;
+    # several: as pymilvus decodes them. Either way the in-memory index's ids and scores.
+    from docstack.index import InMemoryExactNNIndex
+
+    rng = np.random.default_rng(5)
+    if doc_type is One:
+        base = rng.standard_normal((40, 8)).astype(np.float32)
+        data = DocList[One]([One(id=f"o{i}", v=base[i % 25], w=f"w{i}") for i in range(40)])
+        field, queries = "v", rng.standard_normal((30, 8)).astype(np.float32)
+    else:
+        data = docs(40)
+        field, queries = "a", rng.standard_normal((30, 4)).astype(np.float32)
+    index = MilvusDocumentIndex[doc_type](uri=str(tmp_path / "m.db"), index_name="r")
+    index.index(data)
+    exact = InMemoryExactNNIndex[doc_type]()
+    exact.index(data)
+    by_id = {d.id: d for d in data}
+    got = index.find_batched(queries, search_field=field, limit=7)
+    want = exact.find_batched(queries, search_field=field, limit=7)
+    for g_docs, g_scores, w_docs, w_scores in zip(
+        got.documents, got.scores, want.documents, want.scores
+    ):
+        assert g_docs.id == w_docs.id
+        np.testing.assert_allclose(g_scores, w_scores, rtol=1e-5, atol=1e-6)
+        for d in g_docs:
+            assert d == by_id[d.id]

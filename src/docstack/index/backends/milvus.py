@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from docstack._internal.metrics import higher_is_better
 from docstack._internal.optional import import_optional
 from docstack._internal.query import FilterNode, evaluate, field_paths
 from docstack.errors import DocstackError
 from docstack.index._base import BaseDBConfig, DocumentIndex
 from docstack.index._bm25 import tokenize
-from docstack.index._exact import exact_search
 from docstack.index._query import Query
 from docstack.index._results import FindResult
 from docstack.index._schema import Column, RowBatch
@@ -714,26 +714,56 @@ class MilvusDocumentIndex(DocumentIndex):
         # order as on every backend (a deeper search for every query costs Milvus Lite about
         # 2.5x: its cost grows with the limit)
         hits = list(search(queries.tolist(), k + 1))
-        tied = [i for i, per_query in enumerate(hits) if _tied_at(per_query, k)]
+        tied = [i for i, per_query in enumerate(hits) if _tied_at(_distances(per_query), k)]
         if tied:
             deeper = search([queries[i].tolist() for i in tied], k + max(16, k // 2))
             for i, per_query in zip(tied, deeper):
                 hits[i] = per_query
         self._row_cache.clear()
-        fname = layout.fields[column.name]
+        return self._rescore(column, queries, hits, k)
+
+    def _rescore(
+        self, column: Column, queries: np.ndarray, hits: list[Any], k: int
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The engine's candidates of every query, scored again exactly as the other backends
+        score (the documented meaning, equal scores in insertion order), in one numpy pass."""
+        fname = self._get_layout().fields[column.name]
+        decoded: dict[int, np.ndarray] = {}
+        groups = [_candidates(per_query, fname, decoded) for per_query in hits]
+        counts = np.fromiter((len(e) for e, _ in groups), np.int64, len(groups))
+        width = int(counts.max()) if len(counts) else 0
+        if width == 0:
+            return [(np.zeros(0, np.int64), np.zeros(0)) for _ in range(len(queries))]
+        dim = queries.shape[1]
+        matrix = np.zeros((len(groups), width, dim), np.float32)
+        seqs = np.full((len(groups), width), np.iinfo(np.int64).max, np.int64)
+        for i, (entities, vectors) in enumerate(groups):
+            n = len(entities)
+            if n:
+                matrix[i, :n] = vectors
+                seqs[i, :n] = [e[SEQ] for e in entities]
+        # candidates in insertion order, so that a stable sort by score keeps it among ties
+        by_seq = np.argsort(seqs, axis=1, kind="stable")
+        seqs = np.take_along_axis(seqs, by_seq, axis=1)
+        matrix = np.take_along_axis(matrix, by_seq[:, :, None], axis=1)
+        valid = np.arange(width)[None, :] < counts[:, None]
+        scores = _scores(matrix, np.asarray(queries, np.float32), column.space)
+        higher = higher_is_better(column.space)
+        worst = -np.inf if higher else np.inf
+        key = np.where(valid & ~np.isnan(scores), scores, worst)
+        order = np.argsort(-key if higher else key, axis=1, kind="stable")
         out = []
-        for q, per_query in zip(queries, hits):
-            # the engine's candidates, scored again exactly as the other backends score:
-            # the documented meaning, float64, equal scores in insertion order
-            entities = sorted((h["entity"] for h in per_query), key=lambda e: e[SEQ])
-            if not entities:
-                out.append((np.zeros(0, np.int64), np.zeros(0)))
-                continue
-            keys = np.fromiter((e[SEQ] for e in entities), np.int64, len(entities))
-            matrix = np.asarray([e[fname] for e in entities], dtype=np.float32)
-            for e in entities:
+        for i, (entities, vectors) in enumerate(groups):
+            n = min(k, int(counts[i]))
+            picked = order[i, :n]
+            keys = seqs[i, picked]
+            out.append((keys, scores[i, picked]))
+            rows = by_seq[i, picked]
+            for row in rows.tolist():
+                e = entities[row]
+                if fname not in e:
+                    e[fname] = vectors[row].copy()
                 self._row_cache[int(e[SEQ])] = e
-            out.append(exact_search(matrix, q[None, :], column.space, k, keys=keys)[0])
         return out
 
     def _b_text_search(
@@ -865,10 +895,77 @@ def _translate(e: Exception, what: str, collection: str, uri: str) -> MilvusErro
 del annotations
 
 
-def _tied_at(hits: Any, k: int) -> bool:
+def _tied_at(distances: Sequence[float], k: int) -> bool:
     """Whether the engine's k-th and (k+1)-th results have the same distance (to float32
     precision): the k best are then not settled by the score alone."""
-    if len(hits) <= k or k == 0:
+    if len(distances) <= k or k == 0:
         return False
-    a, b = float(hits[k - 1]["distance"]), float(hits[k]["distance"])
+    a, b = float(distances[k - 1]), float(distances[k])
     return abs(a - b) <= 1e-6 * max(1.0, abs(a))
+
+
+def _distances(per_query: Any) -> Sequence[float]:
+    """The engine's distances of one query's hits (without decoding the hits' fields)."""
+    distances = getattr(per_query, "distances", None)
+    if distances is not None and len(distances) == len(per_query):
+        return distances
+    return [h["distance"] for h in per_query]
+
+
+def _candidates(
+    per_query: Any, fname: str, decoded: dict[int, np.ndarray]
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """One query's hits: their entities and the float32 vectors of field ``fname``.
+
+    pymilvus decodes a hit's vector into a Python list when the hit is first read; when the
+    searched vector is the only field left to decode, it is read for all the hits of the
+    search at once, and given to an entity only when that hit is kept (``decoded`` holds the
+    search's vectors by field). Otherwise the hits are read as pymilvus gives them.
+    """
+    lazy = getattr(per_query, "lazy_field_data", None)
+    start = getattr(per_query, "start", None)
+    if (
+        lazy is not None
+        and start is not None
+        and not getattr(per_query, "has_materialized", True)
+        and len(lazy) == 1
+        and lazy[0].field_name == fname
+        and lazy[0].HasField("vectors")
+        and lazy[0].vectors.HasField("float_vector")
+        and not len(lazy[0].valid_data)
+    ):
+        data = lazy[0]
+        everything = decoded.get(id(data))
+        if everything is None:
+            dim = int(data.vectors.dim)
+            everything = np.asarray(data.vectors.float_vector.data, np.float32).reshape(-1, dim)
+            decoded[id(data)] = everything
+        n = len(per_query)
+        entities = [per_query.get_raw_item(i)["entity"] for i in range(n)]
+        return entities, everything[start : start + n]
+    entities = [h["entity"] for h in per_query]
+    if not entities:
+        return entities, np.zeros((0, 0), np.float32)
+    return entities, np.asarray([e[fname] for e in entities], dtype=np.float32)
+
+
+def _scores(matrix: np.ndarray, queries: np.ndarray, space: str) -> np.ndarray:
+    """float64 scores of each query's candidates, ``matrix`` ``(q, c, dim)`` float32, computed
+    as :func:`docstack._internal.metrics.scores` computes them (float32, then float64)."""
+    out = np.matmul(matrix, queries[:, :, None])[:, :, 0]
+    if space != "ip":
+        row_sq = np.einsum("qcd,qcd->qc", matrix, matrix)
+        query_sq = np.einsum("qd,qd->q", queries, queries)
+        if space == "cosine":
+            inverse = np.sqrt(query_sq)
+            out *= np.divide(1, inverse, out=np.zeros_like(inverse), where=inverse > 0)[:, None]
+            norms = np.sqrt(row_sq)
+            out *= np.divide(1, norms, out=np.zeros_like(norms), where=norms > 0)
+        else:
+            out *= -2
+            out += row_sq
+            out += query_sq[:, None]
+            np.maximum(out, 0, out=out)
+            if space == "l2":
+                np.sqrt(out, out=out)
+    return out.astype(np.float64)
