@@ -638,7 +638,9 @@ def _compare_numeric(data: np.ndarray, op: str, operand: Any) -> np.ndarray | No
         return np.asarray(compare(data, x))  # numpy compares with any Python int exactly
     if data.dtype.itemsize > 8:  # long double: leave it to Python
         return None
-    # a numpy float64 (unlike a Python float) makes float16/float32 arrays compare in float64
+    # compared in float64, where every float16/float32 value is exact (numpy 2 would widen
+    # for a np.float64 operand by itself; numpy 1.26 narrows the operand to the array's type)
+    data = data.astype(np.float64, copy=False)
     if isinstance(x, int):
         f = _nearest_float(x)
         if f != x:
@@ -677,6 +679,7 @@ def _isin_numeric(data: np.ndarray, wanted: list[Any]) -> np.ndarray | None:
             if f == v and not math.isnan(f):  # an int no float equals is left out
                 floats.add(f)
         keys, dtype = sorted(floats), np.dtype(np.float64)
+        data = data.astype(np.float64, copy=False)  # numpy 1.26 would narrow the keys
     if not keys:
         return np.zeros(len(data), bool)
     return np.isin(data, np.array(keys, dtype=dtype))
@@ -724,7 +727,8 @@ def _array_match(data: np.ndarray, op: str, operand: Any) -> np.ndarray | None:
         if op == "$size":
             if not is_str:
                 return np.zeros(len(data), bool)
-            return np.strings.str_len(data) == operand
+            # np.char.str_len: np.strings is numpy 2 only, and docstack runs on 1.26 too
+            return np.char.str_len(data) == operand
     except (TypeError, OverflowError):
         return None
     raise AssertionError(f"unexpected operator {op}")  # pragma: no cover
