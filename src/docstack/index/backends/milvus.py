@@ -25,15 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from docstack._internal.metrics import higher_is_better
 from docstack._internal.optional import import_optional
 from docstack._internal.query import FilterNode, evaluate, field_paths
 from docstack.errors import DocstackError
 from docstack.index._base import BaseDBConfig, DocumentIndex
-from docstack.index._bm25 import tokenize
-from docstack.index._query import Query
-from docstack.index._results import FindResult
-from docstack.index._schema import Column, RowBatch
+from docstack.index._schema import RowBatch
 from docstack.index.backends._milvus_filter import (
     FALSE,
     TRUE,
@@ -41,14 +37,15 @@ from docstack.index.backends._milvus_filter import (
     RawExpression,
     split_filter,
 )
+from docstack.index.backends._milvus_raw import MilvusQueryError, MilvusRawQueries
 from docstack.index.backends._milvus_schema import (
     PARENT,
     PK,
     POS,
     SEQ,
     CollectionLayout,
-    search_params,
 )
+from docstack.index.backends._milvus_search import MilvusSearch
 
 __all__ = [
     "MilvusDocumentIndex",
@@ -68,11 +65,6 @@ class MilvusError(DocstackError, RuntimeError):
 
 class MilvusSchemaError(MilvusError, ValueError):
     """An existing collection does not fit the schema (another dimension, other fields)."""
-
-
-class MilvusQueryError(DocstackError, TypeError, ValueError):
-    """A raw Milvus request given to ``execute_query`` that docstack cannot run as given
-    (a ``TypeError`` and a ``ValueError``, as the other backends raise for a bad query)."""
 
 
 class MilvusFeatureError(MilvusError, NotImplementedError):
@@ -107,7 +99,7 @@ class MilvusDBConfig(BaseDBConfig):
     timeout: float | None = None
 
 
-class MilvusDocumentIndex(DocumentIndex):
+class MilvusDocumentIndex(MilvusRawQueries, MilvusSearch, DocumentIndex):
     """A Document Index in Milvus: the same API and answers as the embedded index.
 
     Vector fields take ``Field(space=..., index_type='HNSW'|'FLAT'|'IVF_FLAT'|...,
@@ -492,332 +484,6 @@ class MilvusDocumentIndex(DocumentIndex):
         keys = np.sort(np.fromiter((e[SEQ] for e in rows), dtype=np.int64, count=len(rows)))
         return keys if limit is None else keys[:limit]
 
-    # ------------------------------------------------------------------ raw queries
-
-    def execute_query(self, query: Any, **kwargs: Any) -> FindResult:
-        """Run a query from :meth:`build_query`, or a raw Milvus request as DocArray took.
-
-        Raw requests, run on this index's collection through the same result path as
-        :meth:`find` (whole documents; scores in docstack's meaning for the field's space;
-        equal scores in insertion order):
-
-        - the keyword arguments of ``MilvusClient.search`` as a dict: ``data`` (one query
-          vector, or a list holding one), ``anns_field`` (the docstack field name or its
-          Milvus field), ``filter`` (a Milvus expression, or a portable filter), ``limit``
-          (default 10), ``offset``, ``search_params`` (its ``params``, e.g. ``ef`` or
-          ``nprobe``, go to Milvus; ``metric_type`` must be the field's), ``output_fields``
-          and ``collection_name`` (accepted; documents always come back whole);
-        - the keyword arguments of ``MilvusClient.query`` (a dict without ``data``):
-          ``filter``, ``limit``, ``offset``; the matching documents with scores of 1;
-        - DocArray's query, a list of ``(component, kwargs)`` pairs such as
-          ``[('find', {'query': vec, 'search_field': 'emb', 'limit': 5}),
-          ('filter', {'filter_query': 'price < 10'})]`` (components ``find``,
-          ``text_search`` and ``filter``, run as :meth:`build_query` would).
-
-        A request docstack cannot run as given raises :class:`MilvusQueryError` naming
-        the problem.
-        """
-        if isinstance(query, Query):
-            return super().execute_query(query, **kwargs)
-        if kwargs:
-            raise TypeError(f"execute_query() takes no settings; got {sorted(kwargs)}")
-        if isinstance(query, dict):
-            return self._raw_request(query)
-        if isinstance(query, (list, tuple)):
-            return self._raw_components(query)
-        raise MilvusQueryError(
-            "execute_query() takes a query from build_query().build(), a dict of "
-            "MilvusClient.search/query keyword arguments, or a list of (component, kwargs) "
-            f"pairs; got {type(query).__name__}"
-        )
-
-    def _raw_components(self, query: Sequence[Any]) -> FindResult:
-        builder = self.build_query()
-        methods = {"find": builder.find, "text_search": builder.text_search}
-        methods["filter"] = builder.filter
-        if not query:
-            raise MilvusQueryError("the raw query is empty: give at least one component")
-        for i, part in enumerate(query):
-            if not (isinstance(part, (list, tuple)) and len(part) == 2):
-                raise MilvusQueryError(
-                    f"component {i} of the raw query is {part!r}: each is a "
-                    "(name, kwargs) pair such as ('find', {'query': vec, 'limit': 5})"
-                )
-            name, params = part
-            if name not in methods:
-                raise MilvusQueryError(
-                    f"unknown component {name!r} in the raw query: use one of {sorted(methods)}"
-                )
-            if not isinstance(params, dict):
-                raise MilvusQueryError(
-                    f"the arguments of component {name!r} are a dict, got {type(params).__name__}"
-                )
-            try:
-                methods[name](**params)
-            except MilvusQueryError:
-                raise
-            except (TypeError, ValueError) as e:
-                raise MilvusQueryError(f"component {name!r} of the raw query: {e}") from e
-        return super().execute_query(builder.build())
-
-    _SEARCH_KEYS = frozenset(
-        {
-            "collection_name",
-            "data",
-            "anns_field",
-            "filter",
-            "limit",
-            "offset",
-            "search_params",
-            "output_fields",
-        }
-    )
-    _QUERY_KEYS = frozenset({"collection_name", "filter", "limit", "offset", "output_fields"})
-
-    def _raw_request(self, request: dict[str, Any]) -> FindResult:
-        is_search = "data" in request
-        allowed = self._SEARCH_KEYS if is_search else self._QUERY_KEYS
-        unknown = sorted(str(k) for k in request if k not in allowed)
-        if unknown:
-            raise MilvusQueryError(
-                f"unsupported key(s) {unknown} in the raw Milvus "
-                f"{'search' if is_search else 'query'} request: docstack runs "
-                f"{sorted(allowed)}"
-                + ("" if is_search else " (a search needs 'data', the query vector)")
-            )
-        collection = request.get("collection_name")
-        if collection is not None and collection != self._collection:
-            raise MilvusQueryError(
-                f"the raw request names collection {collection!r}, but this index is "
-                f"collection {self._collection!r}"
-            )
-        limit = request.get("limit", 10)
-        offset = request.get("offset", 0)
-        for what, value in (("limit", limit), ("offset", offset)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-                raise MilvusQueryError(
-                    f"{what} of the raw request must be an int >= 0, got {value!r}"
-                )
-        filter_query = request.get("filter")
-        try:
-            node = None if filter_query is None else self._parse_filter(filter_query)
-        except (TypeError, ValueError) as e:
-            raise MilvusQueryError(f"the filter of the raw request is not valid: {e}") from e
-        if not is_search:
-            docs = self.filter(
-                {} if node is None else filter_query, limit=int(limit), offset=int(offset)
-            )
-            return FindResult(docs, np.ones(len(docs), dtype=np.float64))
-        column = self._raw_column(request.get("anns_field"))
-        vector = self._raw_vector(request["data"], column)
-        params = self._raw_search_params(request.get("search_params"), column)
-        self._raw_params = params
-        try:
-            return self._find(column, vector, int(limit), None, int(offset), node)[0]
-        finally:
-            self._raw_params = None
-
-    def _raw_column(self, anns_field: Any) -> Column:
-        if anns_field is not None and not isinstance(anns_field, str):
-            raise MilvusQueryError(f"anns_field must be a field name, got {anns_field!r}")
-        layout = self._get_layout()
-        by_milvus = {layout.fields[n]: n for n in self._schema.vector_columns}
-        name = by_milvus.get(anns_field or "", anns_field or "")
-        try:
-            return self._schema.vector_column(name)
-        except ValueError as e:
-            raise MilvusQueryError(f"anns_field of the raw request: {e}") from e
-
-    def _raw_vector(self, data: Any, column: Column) -> np.ndarray:
-        try:
-            array = np.asarray(data, dtype=np.float64)
-        except (TypeError, ValueError) as e:
-            raise MilvusQueryError(
-                f"data of the raw request must be a query vector (or a list of one): {e}"
-            ) from e
-        if array.ndim == 2 and len(array) != 1:
-            raise MilvusQueryError(
-                f"data of the raw request holds {len(array)} query vectors; execute_query "
-                "runs one (use find_batched for several)"
-            )
-        array = array.reshape(1, -1) if array.ndim == 1 else array
-        dim = self._dims.get(column.name)
-        if array.ndim != 2 or (dim is not None and array.shape[1] != dim):
-            raise MilvusQueryError(
-                f"data of the raw request has shape {np.shape(data)}, but field "
-                f"{column.name!r} holds vectors of dimension {dim}"
-            )
-        if not np.all(np.isfinite(array)):
-            raise MilvusQueryError("data of the raw request holds NaN or infinite values")
-        return self._query_vectors(array, column, single=False)
-
-    def _raw_search_params(self, params: Any, column: Column) -> dict[str, Any] | None:
-        if params is None:
-            return None
-        if not isinstance(params, dict):
-            raise MilvusQueryError(f"search_params must be a dict, got {type(params).__name__}")
-        unknown = sorted(str(k) for k in params if k not in ("metric_type", "params"))
-        if unknown:
-            raise MilvusQueryError(
-                f"unsupported key(s) {unknown} in search_params: docstack passes "
-                "'metric_type' and 'params'"
-            )
-        metric = search_params(column, 1)["metric_type"]
-        given = params.get("metric_type")
-        if given is not None and str(given).upper() != metric:
-            raise MilvusQueryError(
-                f"search_params asks for metric_type {given!r}, but field {column.name!r} is "
-                f"indexed with {metric!r} (its space is {column.space!r})"
-            )
-        inner = params.get("params", {})
-        if not isinstance(inner, dict):
-            raise MilvusQueryError(f"search_params['params'] must be a dict, got {inner!r}")
-        return dict(inner)
-
-    # ------------------------------------------------------------------ search
-
-    def _b_vector_search(
-        self, column: Column, queries: np.ndarray, k: int, node: FilterNode | None
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        empty = [(np.zeros(0, np.int64), np.zeros(0)) for _ in range(len(queries))]
-        if not self._exists:
-            return empty
-        expr = self._expression(node)
-        if expr == FALSE:
-            return empty
-        layout = self._get_layout()
-        parts = [] if expr == TRUE else [expr]
-        if column.optional:
-            parts.append(f"{layout.has_field(column.name)} == true")
-
-        def search(batch: list[Any], depth: int) -> list[Any]:
-            params = search_params(column, depth)
-            if self._raw_params:
-                params["params"] = {**params["params"], **self._raw_params}
-                if "ef" in params["params"]:
-                    params["params"]["ef"] = max(int(params["params"]["ef"]), depth)
-            return self._call(
-                "search",
-                self._client.search,
-                self._collection,
-                data=batch,
-                anns_field=layout.fields[column.name],
-                filter=" and ".join(parts),
-                limit=min(depth, 16384),
-                output_fields=layout.output_fields(),
-                search_params=params,
-                consistency_level=self._db_config.consistency_level,
-            )
-
-        # one result more than asked shows whether the k-th score is tied with the next; only
-        # such queries are searched again deeper, so that equal scores come in insertion
-        # order as on every backend (a deeper search for every query costs Milvus Lite about
-        # 2.5x: its cost grows with the limit)
-        hits = list(search(queries.tolist(), k + 1))
-        tied = [i for i, per_query in enumerate(hits) if _tied_at(_distances(per_query), k)]
-        if tied:
-            deeper = search([queries[i].tolist() for i in tied], k + max(16, k // 2))
-            for i, per_query in zip(tied, deeper):
-                hits[i] = per_query
-        self._row_cache.clear()
-        return self._rescore(column, queries, hits, k)
-
-    def _rescore(
-        self, column: Column, queries: np.ndarray, hits: list[Any], k: int
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The engine's candidates of every query, scored again exactly as the other backends
-        score (the documented meaning, equal scores in insertion order), in one numpy pass."""
-        fname = self._get_layout().fields[column.name]
-        decoded: dict[int, np.ndarray] = {}
-        groups = [_candidates(per_query, fname, decoded) for per_query in hits]
-        counts = np.fromiter((len(e) for e, _ in groups), np.int64, len(groups))
-        width = int(counts.max()) if len(counts) else 0
-        if width == 0:
-            return [(np.zeros(0, np.int64), np.zeros(0)) for _ in range(len(queries))]
-        dim = queries.shape[1]
-        matrix = np.zeros((len(groups), width, dim), np.float32)
-        seqs = np.full((len(groups), width), np.iinfo(np.int64).max, np.int64)
-        for i, (entities, vectors) in enumerate(groups):
-            n = len(entities)
-            if n:
-                matrix[i, :n] = vectors
-                seqs[i, :n] = [e[SEQ] for e in entities]
-        # candidates in insertion order, so that a stable sort by score keeps it among ties
-        by_seq = np.argsort(seqs, axis=1, kind="stable")
-        seqs = np.take_along_axis(seqs, by_seq, axis=1)
-        matrix = np.take_along_axis(matrix, by_seq[:, :, None], axis=1)
-        valid = np.arange(width)[None, :] < counts[:, None]
-        scores = _scores(matrix, np.asarray(queries, np.float32), column.space)
-        higher = higher_is_better(column.space)
-        worst = -np.inf if higher else np.inf
-        key = np.where(valid & ~np.isnan(scores), scores, worst)
-        order = np.argsort(-key if higher else key, axis=1, kind="stable")
-        out = []
-        for i, (entities, vectors) in enumerate(groups):
-            n = min(k, int(counts[i]))
-            picked = order[i, :n]
-            keys = seqs[i, picked]
-            out.append((keys, scores[i, picked]))
-            rows = by_seq[i, picked]
-            for row in rows.tolist():
-                e = entities[row]
-                if fname not in e:
-                    e[fname] = vectors[row].copy()
-                self._row_cache[int(e[SEQ])] = e
-        return out
-
-    def _b_text_search(
-        self, column: Column, text: str, k: int, node: FilterNode | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        layout = self._get_layout()
-        sparse = layout.text_fields.get(column.name)
-        if sparse is None:
-            raise ValueError(
-                f"field {column.name!r} is not text-searchable in Milvus: BM25 is set up when "
-                "the collection is created, for str fields other than ids (mark it "
-                "Field(full_text_search=True))"
-            )
-        empty = (np.zeros(0, np.int64), np.zeros(0))
-        if not self._exists or not tokenize(text):
-            return empty
-        allowed: set[int] | None = None
-        if node is not None:
-            # Milvus Lite computes BM25 statistics over the filtered rows only: search all
-            # rows (the scores of the unfiltered search) and keep the allowed ones
-            allowed = set(self._b_filter(node, None).tolist())
-            if not allowed:
-                return empty
-        depth = k if allowed is None else max(4 * k, 64)
-        while True:
-            hits = self._call(
-                "text search",
-                self._client.search,
-                self._collection,
-                data=[text],
-                anns_field=sparse,
-                filter="",
-                limit=min(depth, 16384),
-                output_fields=layout.output_fields(),
-                search_params={"metric_type": "BM25"},
-                consistency_level=self._db_config.consistency_level,
-            )[0]
-            if allowed is None or len(hits) < depth or depth >= 16384:
-                break
-            kept = sum(1 for h in hits if int(h["entity"][SEQ]) in allowed)
-            if kept >= k:
-                break
-            depth *= 4
-        if allowed is not None:
-            hits = [h for h in hits if int(h["entity"][SEQ]) in allowed]
-        self._row_cache.clear()
-        for h in hits:
-            self._row_cache[int(h["entity"][SEQ])] = h["entity"]
-        keys = np.fromiter((h["entity"][SEQ] for h in hits), np.int64, len(hits))
-        # Milvus reports BM25 as a score; Milvus Lite as its negation
-        scores = np.abs(np.fromiter((h["distance"] for h in hits), np.float64, len(hits)))
-        order = np.lexsort((keys, -scores))[:k]
-        return keys[order], scores[order]
-
 
 _SEQ_LOCK = threading.Lock()
 _LAST_SEQ = 0
@@ -893,79 +559,3 @@ def _translate(e: Exception, what: str, collection: str, uri: str) -> MilvusErro
 
 # doctest compiles examples with the __future__ flags of the module namespace
 del annotations
-
-
-def _tied_at(distances: Sequence[float], k: int) -> bool:
-    """Whether the engine's k-th and (k+1)-th results have the same distance (to float32
-    precision): the k best are then not settled by the score alone."""
-    if len(distances) <= k or k == 0:
-        return False
-    a, b = float(distances[k - 1]), float(distances[k])
-    return abs(a - b) <= 1e-6 * max(1.0, abs(a))
-
-
-def _distances(per_query: Any) -> Sequence[float]:
-    """The engine's distances of one query's hits (without decoding the hits' fields)."""
-    distances = getattr(per_query, "distances", None)
-    if distances is not None and len(distances) == len(per_query):
-        return distances
-    return [h["distance"] for h in per_query]
-
-
-def _candidates(
-    per_query: Any, fname: str, decoded: dict[int, np.ndarray]
-) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """One query's hits: their entities and the float32 vectors of field ``fname``.
-
-    pymilvus decodes a hit's vector into a Python list when the hit is first read; when the
-    searched vector is the only field left to decode, it is read for all the hits of the
-    search at once, and given to an entity only when that hit is kept (``decoded`` holds the
-    search's vectors by field). Otherwise the hits are read as pymilvus gives them.
-    """
-    lazy = getattr(per_query, "lazy_field_data", None)
-    start = getattr(per_query, "start", None)
-    if (
-        lazy is not None
-        and start is not None
-        and not getattr(per_query, "has_materialized", True)
-        and len(lazy) == 1
-        and lazy[0].field_name == fname
-        and lazy[0].HasField("vectors")
-        and lazy[0].vectors.HasField("float_vector")
-        and not len(lazy[0].valid_data)
-    ):
-        data = lazy[0]
-        everything = decoded.get(id(data))
-        if everything is None:
-            dim = int(data.vectors.dim)
-            everything = np.asarray(data.vectors.float_vector.data, np.float32).reshape(-1, dim)
-            decoded[id(data)] = everything
-        n = len(per_query)
-        entities = [per_query.get_raw_item(i)["entity"] for i in range(n)]
-        return entities, everything[start : start + n]
-    entities = [h["entity"] for h in per_query]
-    if not entities:
-        return entities, np.zeros((0, 0), np.float32)
-    return entities, np.asarray([e[fname] for e in entities], dtype=np.float32)
-
-
-def _scores(matrix: np.ndarray, queries: np.ndarray, space: str) -> np.ndarray:
-    """float64 scores of each query's candidates, ``matrix`` ``(q, c, dim)`` float32, computed
-    as :func:`docstack._internal.metrics.scores` computes them (float32, then float64)."""
-    out = np.matmul(matrix, queries[:, :, None])[:, :, 0]
-    if space != "ip":
-        row_sq = np.einsum("qcd,qcd->qc", matrix, matrix)
-        query_sq = np.einsum("qd,qd->q", queries, queries)
-        if space == "cosine":
-            inverse = np.sqrt(query_sq)
-            out *= np.divide(1, inverse, out=np.zeros_like(inverse), where=inverse > 0)[:, None]
-            norms = np.sqrt(row_sq)
-            out *= np.divide(1, norms, out=np.zeros_like(norms), where=norms > 0)
-        else:
-            out *= -2
-            out += row_sq
-            out += query_sq[:, None]
-            np.maximum(out, 0, out=out)
-            if space == "l2":
-                np.sqrt(out, out=out)
-    return out.astype(np.float64)
