@@ -163,17 +163,14 @@ def _safe_read(stream: Any, compress: Optional[str]) -> Callable[[int], bytes]:
 
 
 @contextmanager
-def _open_for_write(file: Any) -> Iterator[BinaryIO]:
-    if not isinstance(file, (str, os.PathLike)):
-        yield file
-        return
-    path = Path(file)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+def replace_when_done(f: BinaryIO, tmp: Any, path: Any) -> Iterator[BinaryIO]:
+    """Write ``f`` (open on the temporary file ``tmp``); when the block ends without an
+    error, its bytes are synced and ``tmp`` takes the place of ``path`` in one rename, and
+    when it raises, ``tmp`` is removed: ``path`` is never half written."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+        yield f
+        f.flush()
+        os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -181,6 +178,17 @@ def _open_for_write(file: Any) -> Iterator[BinaryIO]:
         except FileNotFoundError:
             pass
         raise
+
+
+@contextmanager
+def _open_for_write(file: Any) -> Iterator[BinaryIO]:
+    if not isinstance(file, (str, os.PathLike)):
+        yield file
+        return
+    path = Path(file)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    with os.fdopen(fd, "wb") as f, replace_when_done(f, tmp, path):
+        yield f
 
 
 @contextmanager

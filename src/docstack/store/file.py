@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Optional
 
 from docstack._internal.cache import cache_dir
+from docstack.io._files import replace_when_done
 from docstack.store._payload import SUFFIX, check_typed, read_docs, write_docs
 from docstack.store._table import print_table
 from docstack.store.abstract_doc_store import AbstractDocStore
@@ -173,17 +174,9 @@ def _locked_temp(path: Path) -> Iterator[BinaryIO]:
     tmp = path.with_name(f".{path.name}.tmp")
     f = _open_locked(tmp, path)
     try:
-        f.truncate(0)
-        yield f
-        f.flush()
-        os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        with replace_when_done(f, tmp, path):
+            f.truncate(0)
+            yield f
     finally:
         f.close()  # releases the lock
 
