@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from docstack._internal.lazy import lazy_attributes
 from docstack.typing.tensor._base import AbstractTensor
 from docstack.typing.tensor.any_tensor import (
     AnyEmbedding,
@@ -55,8 +53,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_attributes(__name__, {name: f"{__name__}.{mod}" for name, mod in _LAZY.items()})
