@@ -81,7 +81,7 @@ class TorchTensor(AbstractTensor, torch.Tensor, metaclass=_TorchTensorMeta):
         # two docstack tensor classes that are not subclasses of one another (an
         # AudioTorchTensor plus a TorchEmbedding) compute as tensors, where torch would
         # refuse the mix; the result takes the class of the operand torch asked first
-        if sum(1 for t in types if issubclass(t, TorchTensor)) > 1:
+        if len(types) > 1 and sum(1 for t in types if issubclass(t, TorchTensor)) > 1:
             types = tuple(torch.Tensor if issubclass(t, TorchTensor) else t for t in types)
         return super().__torch_function__(func, types, args, kwargs)
 
