@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docstack._internal.lazy import lazy_attributes
+from docstack._internal.lazy import lazy_attributes as _lazy_attributes
 from docstack.typing.tensor._base import AbstractTensor
 from docstack.typing.tensor.any_tensor import (
     AnyEmbedding,
@@ -53,4 +53,4 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_attributes(__name__, {name: f"{__name__}.{mod}" for name, mod in _LAZY.items()})
+__getattr__ = _lazy_attributes(__name__, {name: f"{__name__}.{mod}" for name, mod in _LAZY.items()})
