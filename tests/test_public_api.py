@@ -24,6 +24,7 @@ PACKAGES = [
     "docstack.store",
     "docstack.computation",
     "docstack.data",
+    "docstack.embed",
 ]
 
 

@@ -1,0 +1,152 @@
+"""The one small interface every embedding model adapter keeps."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any, Optional
+
+import numpy as np
+
+from docstack.errors import DocstackError
+
+__all__ = ["Encoder", "EncoderError", "modality_of"]
+
+TEXT = "text"
+IMAGE = "image"
+
+
+class EncoderError(DocstackError, ValueError):
+    """An encoder was given input it cannot embed, or answered with the wrong shape."""
+
+
+def modality_of(item: Any) -> str:
+    """The modality an input belongs to: ``'text'`` for strings, ``'image'`` for pixel data.
+
+    Strings (and ``TextDoc``-like objects with a ``text`` attribute) are text; numpy arrays,
+    tensors, PIL images and documents with a ``tensor`` or ``url`` of an image are images.
+
+    >>> modality_of('a red car')
+    'text'
+    >>> import numpy as np
+    >>> modality_of(np.zeros((8, 8, 3), dtype=np.uint8))
+    'image'
+    """
+    if isinstance(item, str):
+        return TEXT
+    if hasattr(item, "shape") or type(item).__module__.startswith("PIL"):
+        return IMAGE
+    raise EncoderError(
+        f"cannot tell the modality of a {type(item).__name__}: give a str for text or an "
+        "(H, W, C) array or PIL image for an image"
+    )
+
+
+class Encoder(abc.ABC):
+    """An embedding model: a name, a dimension, the modalities it takes, and batch encoding.
+
+    Subclasses set :attr:`name`, :attr:`dim` and :attr:`modalities` and implement
+    :meth:`_encode_batch`; :meth:`encode` does the batching, the progress bar and the checks,
+    and always answers a C-contiguous float32 ``(n, dim)`` array.
+
+    >>> import numpy as np
+    >>> class Lengths(Encoder):
+    ...     name, dim, modalities = 'lengths', 2, frozenset({'text'})
+    ...     def _encode_batch(self, items, modality):
+    ...         return np.array([[len(t), 1.0] for t in items])
+    >>> Lengths().encode(['ab', 'abc']).tolist()
+    [[2.0, 1.0], [3.0, 1.0]]
+    """
+
+    #: a stable identifier of the model (recorded by an index that embeds with it)
+    name: str = ""
+    #: the length of every vector this encoder answers
+    dim: int = 0
+    #: the modalities :meth:`encode` accepts, e.g. ``frozenset({'text', 'image'})``
+    modalities: frozenset[str] = frozenset({TEXT})
+    #: how many inputs one call of the model takes by default
+    batch_size: int = 32
+    #: whether answered vectors have unit length (cosine and inner product then agree)
+    normalized: bool = False
+
+    @abc.abstractmethod
+    def _encode_batch(self, items: Sequence[Any], modality: str) -> Any:
+        """Embed one batch of inputs of one modality; any 2-d array-like of ``len(items)`` rows."""
+
+    def encode_query(
+        self,
+        items: Sequence[Any],
+        *,
+        modality: Optional[str] = None,
+        batch_size: Optional[int] = None,
+        show_progress: bool = False,
+    ) -> np.ndarray:
+        """Embed search queries (models trained with a query prefix override this).
+
+        >>> import numpy as np
+        >>> class Ones(Encoder):
+        ...     name, dim = 'ones', 3
+        ...     def _encode_batch(self, items, modality):
+        ...         return np.ones((len(items), 3))
+        >>> Ones().encode_query(['q']).shape
+        (1, 3)
+        """
+        return self.encode(
+            items, modality=modality, batch_size=batch_size, show_progress=show_progress
+        )
+
+    def encode(
+        self,
+        items: Sequence[Any],
+        *,
+        modality: Optional[str] = None,
+        batch_size: Optional[int] = None,
+        show_progress: bool = False,
+    ) -> np.ndarray:
+        """Embed ``items`` (all of one modality) in batches into a float32 ``(n, dim)`` array.
+
+        ``modality`` defaults to that of the first item. An empty input gives a ``(0, dim)``
+        array without calling the model.
+
+        >>> import numpy as np
+        >>> class Twice(Encoder):
+        ...     name, dim = 'twice', 1
+        ...     def _encode_batch(self, items, modality):
+        ...         return np.array([[2.0 * len(t)] for t in items])
+        >>> Twice().encode(['a', 'bb', 'ccc'], batch_size=2).ravel().tolist()
+        [2.0, 4.0, 6.0]
+        """
+        if isinstance(items, (str, bytes)):
+            raise EncoderError(
+                f"{self.name or type(self).__name__}.encode takes a sequence of inputs; "
+                "wrap a single text in a list"
+            )
+        items = list(items)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        modality = modality or modality_of(items[0])
+        if modality not in self.modalities:
+            raise EncoderError(
+                f"encoder {self.name!r} takes {sorted(self.modalities)}, not {modality!r} input"
+            )
+        size = int(batch_size or self.batch_size)
+        if size < 1:
+            raise EncoderError(f"batch_size must be >= 1, got {size}")
+        out = np.empty((len(items), self.dim), dtype=np.float32)
+        from docstack.io._bytes import progress_bar
+
+        with progress_bar(show_progress, len(items), f"Embedding ({self.name})") as step:
+            for start in range(0, len(items), size):
+                batch = items[start : start + size]
+                vectors = np.asarray(self._encode_batch(batch, modality), dtype=np.float32)
+                if vectors.shape != (len(batch), self.dim):
+                    raise EncoderError(
+                        f"encoder {self.name!r} answered shape {vectors.shape} for "
+                        f"{len(batch)} inputs; expected ({len(batch)}, {self.dim})"
+                    )
+                out[start : start + len(batch)] = vectors
+                step(len(batch))
+        return out
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim})"
