@@ -3,7 +3,7 @@ and how a built query runs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -63,6 +63,16 @@ class Query:
     fusion: Literal["rrf", "weighted"] = "rrf"
     rrf_k: int = 60
     candidates: tuple[tuple[FilterNode, int], ...] = ()
+    rerank: RerankStep | None = None
+
+
+@dataclass(frozen=True)
+class RerankStep:
+    """A reranker applied to the first ``depth`` results of a query (see ``rerank()``)."""
+
+    reranker: Any
+    query: Any = None
+    depth: int | None = None
 
 
 class QueryBuilder:
@@ -102,6 +112,7 @@ class QueryBuilder:
         self._filters: list[FilterNode] = []
         self._candidates: list[tuple[FilterNode, int]] = []
         self._caps: list[int] = []
+        self._rerank: RerankStep | None = None
 
     def find(
         self, query: Any, search_field: str = "", weight: float = 1.0, limit: int | None = None
@@ -135,6 +146,41 @@ class QueryBuilder:
             self._caps.append(_count(limit, "limit"))
         else:
             self._candidates.append((node, _count(limit, "limit")))
+        return self
+
+    def rerank(self, reranker: Any, query: Any = None, depth: int | None = None) -> QueryBuilder:
+        """Rerank the results with a :class:`docstack.retrieval.Reranker`.
+
+        The search (and fusion) fetches ``depth`` candidates (by default twice the limit
+        plus 20), the reranker reorders them, then ``offset``/``limit`` apply. Scores are
+        the reranker's (higher is better; each reranker says what they mean). ``query``
+        is what the reranker compares with (by default the first text search's text or
+        the first vector search's vector, as the reranker's ``query_kind`` says).
+        ``score_threshold`` applies to the first-stage scores.
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> from docstack import BaseDoc
+        >>> from docstack.typing import NdArray
+        >>> from docstack.index import InMemoryExactNNIndex
+        >>> from docstack.retrieval import MMRReranker
+        >>> class Doc(BaseDoc):
+        ...     emb: NdArray[2]
+        >>> index = InMemoryExactNNIndex[Doc]()
+        >>> index.index([Doc(id='a', emb=[1, 0]), Doc(id='a2', emb=[1, 0.01]),
+        ...              Doc(id='b', emb=[0.6, 0.8])])
+        >>> q = (index.build_query().find(np.array([1.0, 0.2]), search_field='emb')
+        ...      .rerank(MMRReranker('emb', lambda_=0.5)).build(limit=2))
+        >>> index.execute_query(q).documents.id
+        ['a2', 'b']
+        """
+        from docstack.retrieval import Reranker
+
+        if not isinstance(reranker, Reranker):
+            raise TypeError(f"rerank() takes a Reranker, got {type(reranker).__name__}")
+        depth = None if depth is None else _count(depth, "depth")
+        self._rerank = RerankStep(reranker, query, depth)
         return self
 
     def build(
@@ -187,6 +233,7 @@ class QueryBuilder:
             fusion,
             rrf_k,
             tuple(self._candidates),
+            rerank=self._rerank,
         )
 
 
@@ -197,6 +244,8 @@ def execute_query(index: DocumentIndex, query: Query) -> FindResult:
             f"execute_query() takes a query from build_query().build(), got "
             f"{type(query).__name__}; backends' native queries are not supported here"
         )
+    if query.rerank is not None:
+        return _reranked(index, query)
     cols = index._schema.columns
     with index._lock:
         node = query.filter
@@ -273,3 +322,21 @@ def _count(value: Any, what: str) -> int:
 
 # doctest compiles examples with the __future__ flags of the module namespace
 del annotations
+def _reranked(index: DocumentIndex, query: Query) -> FindResult:
+    step = query.rerank
+    assert step is not None
+    end = query.offset + query.limit
+    depth = max(step.depth if step.depth is not None else end * 2 + 20, end)
+    first = execute_query(index, replace(query, rerank=None, limit=depth, offset=0))
+    target = step.query
+    if target is None:
+        kind = getattr(step.reranker, "query_kind", "text")
+        parts = query.vectors if kind == "vector" else query.texts
+        if not parts:
+            raise ValueError(f"the reranker compares with a {kind} query; give rerank(query=...)")
+        target = parts[0].vector if kind == "vector" else parts[0].text
+    docs, scores = step.reranker.rerank(target, first.documents, first.scores)
+    docs = DocList[index._doc_type](list(docs)[query.offset : end], validate_input_docs=False)
+    return FindResult(docs, np.asarray(scores, dtype=np.float64)[query.offset : end])
+
+
