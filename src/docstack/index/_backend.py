@@ -136,6 +136,26 @@ class BackendPrimitives:
         """``(keys, bm25 scores)`` of the ``k`` best matching rows, best first."""
         raise _missing(self, "_b_text_search")
 
+    def _b_hybrid_search(
+        self,
+        vectors: Sequence[tuple[Column, np.ndarray, int, float]],
+        texts: Sequence[tuple[Column, str, int, float]],
+        node: FilterNode | None,
+        fusion: str,
+        rrf_k: int,
+        limit: int,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The fused ``(keys, scores)`` of a hybrid query run by the engine, or ``None``.
+
+        ``vectors`` and ``texts`` hold ``(column, query, depth, weight)`` per part; ``fusion``
+        is ``'rrf'`` (constant ``rrf_k``) or ``'weighted'``; at least the ``limit`` best are
+        returned, best first. The answer must be the one the planner gives from
+        ``_b_vector_search``/``_b_text_search`` and :mod:`docstack.retrieval` fusion (same
+        keys, order and scores); a backend returns ``None`` for any query its engine cannot
+        answer that way, and the planner fuses. ``None`` by default.
+        """
+        return None
+
     @abstractmethod
     def _b_update(self, doc_id: str, values: dict[str, Any]) -> bool:
         """Set stored scalar values of one row; False if the id is absent."""

@@ -320,8 +320,6 @@ def _count(value: Any, what: str) -> int:
     return int(value)
 
 
-# doctest compiles examples with the __future__ flags of the module namespace
-del annotations
 def _reranked(index: DocumentIndex, query: Query) -> FindResult:
     step = query.rerank
     assert step is not None
@@ -340,3 +338,5 @@ def _reranked(index: DocumentIndex, query: Query) -> FindResult:
     return FindResult(docs, np.asarray(scores, dtype=np.float64)[query.offset : end])
 
 
+# doctest compiles examples with the __future__ flags of the module namespace
+del annotations
