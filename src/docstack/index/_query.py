@@ -278,7 +278,19 @@ def _fused(index: DocumentIndex, query: Query, node: FilterNode | None) -> FindR
     ranked: list[tuple[np.ndarray, np.ndarray]] = []
     directions: list[bool] = []
     weights: list[float] = []
-    for vq in query.vectors:
+    native = index._b_hybrid_search(
+        [
+            (cols[vq.column], vq.vector, vq.limit or depth, vq.weight)
+            for vq in query.vectors
+            if vq.column in index._dims
+        ],
+        [(cols[tq.column], tq.text, tq.limit or depth, tq.weight) for tq in query.texts],
+        node,
+        query.fusion,
+        query.rrf_k,
+        query.limit + query.offset,
+    )
+    for vq in query.vectors if native is None else ():
         col = cols[vq.column]
         if col.name not in index._dims:
             continue
@@ -286,12 +298,14 @@ def _fused(index: DocumentIndex, query: Query, node: FilterNode | None) -> FindR
         ranked.append(index._b_vector_search(col, vq.vector[None, :], k, node)[0])
         directions.append(higher_is_better(col.space))
         weights.append(vq.weight)
-    for tq in query.texts:
+    for tq in query.texts if native is None else ():
         k = tq.limit or depth
         ranked.append(index._b_text_search(cols[tq.column], tq.text, k, node))
         directions.append(True)
         weights.append(tq.weight)
-    if query.fusion == "rrf":
+    if native is not None:
+        keys, scores = native
+    elif query.fusion == "rrf":
         keys, scores = reciprocal_rank_fusion(
             [k.tolist() for k, _ in ranked], k=query.rrf_k, weights=weights
         )

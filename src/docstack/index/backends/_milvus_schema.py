@@ -115,15 +115,20 @@ def _unchunk(chunks: Sequence[str]) -> bytes:
 class CollectionLayout:
     """The Milvus fields of one index and the conversion of rows to and from them."""
 
-    def __init__(self, schema: IndexSchema, is_child: bool) -> None:
+    def __init__(
+        self, schema: IndexSchema, is_child: bool, bm25: bool = True, nullable: bool = True
+    ) -> None:
         self.schema = schema
         self.is_child = is_child
+        #: a server without nullable fields stores a missing blob as an empty array
+        self.nullable = nullable
         self.fields: dict[str, str] = {
             name: (PK if name == "id" else field_name(name)) for name in schema.columns
         }
         self.text_fields: dict[str, str] = {}
         for name, col in schema.columns.items():
-            if col.kind == "str" and _text_searchable(col):
+            # without BM25 in the server, only fields that ask for it explicitly (an error)
+            if col.kind == "str" and _text_searchable(col, bm25):
                 self.text_fields[name] = "_ds_bm25__" + self.fields[name]
 
     # ------------------------------------------------------------------ helpers
@@ -258,18 +263,20 @@ class CollectionLayout:
                 placeholder = [1.0] + [0.0] * (dim - 1)
                 listed = values.tolist()
                 originals = batch.originals.get(name) or [None] * n
+                none = None if self.nullable else []
                 has = self.has_field(name) if col.optional else None
                 orig = self.orig_field(name)
                 for i, row in enumerate(rows):
                     gone = bool(missing[i])
                     row[fname] = placeholder if gone else listed[i]
                     o = originals[i]
-                    row[orig] = None if o is None or gone else blob_chunks(encode_tensor(o))
+                    row[orig] = none if o is None or gone else blob_chunks(encode_tensor(o))
                     if has is not None:
                         row[has] = not gone
             elif kind in BLOB_KINDS:
+                empty = None if self.nullable else []
                 for row, v in zip(rows, values):
-                    row[fname] = None if v is None else blob_chunks(bytes(v))
+                    row[fname] = empty if v is None else blob_chunks(bytes(v))
             elif kind == "json":
                 for row, v in zip(rows, values):
                     row[fname] = None if v is None else {"v": orjson.loads(v)}
@@ -329,7 +336,8 @@ class CollectionLayout:
                         out.append(np.asarray(v, dtype=np.float32))
                 values[name] = out
             elif kind in BLOB_KINDS:
-                values[name] = [None if v is None else _unchunk(v) for v in column]
+                # an empty array is a missing value (bytes are at least one chunk)
+                values[name] = [_unchunk(v) if v else None for v in column]
             elif kind == "json":
                 values[name] = [None if v is None else orjson.dumps(v["v"]) for v in column]
             else:
@@ -368,11 +376,11 @@ def search_params(col: Column, k: int) -> dict[str, Any]:
     return {"metric_type": METRICS[col.space], "params": params}
 
 
-def _text_searchable(col: Column) -> bool:
+def _text_searchable(col: Column, bm25: bool = True) -> bool:
     setting = col.config.get("full_text_search")
     if setting is not None:
         return bool(setting)
-    return col.name != "id" and not col.name.endswith("__id")
+    return bm25 and col.name != "id" and not col.name.endswith("__id")
 
 
 # doctest compiles examples with the __future__ flags of the module namespace

@@ -118,6 +118,11 @@ class MilvusSearch:
         layout = self._get_layout()
         sparse = layout.text_fields.get(column.name)
         if sparse is None:
+            self._require(
+                "bm25",
+                f"Field {column.name!r} cannot be text-searched here; search it with Milvus "
+                "2.5+ or Milvus Lite",
+            )
             raise ValueError(
                 f"field {column.name!r} is not text-searchable in Milvus: BM25 is set up when "
                 "the collection is created, for str fields other than ids (mark it "

@@ -157,6 +157,69 @@ class QdrantSearch:
             out.append((keys, scores))
         return out
 
+    def _b_hybrid_search(
+        self,
+        vectors: Sequence[tuple[Column, np.ndarray, int, float]],
+        texts: Sequence[tuple[Column, str, int, float]],
+        node: FilterNode | None,
+        fusion: str,
+        rrf_k: int,
+        limit: int,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """RRF in Qdrant: one ``Prefetch`` per part and an ``RrfQuery``.
+
+        Qdrant scores a point ``1 / (rank + k' - 1)`` per prefetch (rank from 1), which is
+        docstack's ``1 / (k + rank)`` with ``k' = k + 1``, and orders equal fused scores by
+        first appearance as docstack does. Qdrant weighs a prefetch inside the denominator,
+        so only equal weights run here (the fused scores are scaled by that weight); weighted
+        fusion (Qdrant's DBSF is not min-max), unequal weights and text parts scored by
+        docstack's BM25 (the default ``text_scoring``) return ``None`` for the planner.
+        """
+        from qdrant_client import models
+
+        weights = {w for *_, w in vectors} | {w for *_, w in texts}
+        if fusion != "rrf" or len(weights) != 1 or not vectors and not texts:
+            return None
+        weight = weights.pop()
+        if weight <= 0 or (texts and self._db_config.text_scoring != "qdrant"):
+            return None
+        flt = self._resolve(node) if self._created else False
+        if flt is False:
+            return _EMPTY
+        cfg = self._db_config
+        params = models.SearchParams(exact=True) if cfg.exact_search and not cfg.is_local else None
+        prefetch = [
+            models.Prefetch(query=vec.tolist(), using=col.name, filter=flt, limit=k, params=params)
+            for col, vec, k, _ in vectors
+            if k > 0
+        ]
+        prefetch += [
+            models.Prefetch(
+                query=models.TextQuery(text=models.TextQueryInput(query=text)),
+                using=col.name,
+                filter=flt,
+                limit=k,
+            )
+            for col, text, k, _ in texts
+            if k > 0 and text.strip()
+        ]
+        if not prefetch:
+            return _EMPTY
+        response = self._call(
+            "hybrid search",
+            self.client.query_points,
+            collection_name=self._collection,
+            prefetch=prefetch,
+            query=models.RrfQuery(rrf=models.Rrf(k=int(rrf_k) + 1)),
+            limit=max(int(limit), 1),
+            with_payload=True,
+        )
+        points = response.points
+        self._cache(points)
+        self._native_hybrid = getattr(self, "_native_hybrid", 0) + 1
+        keys = np.array([p.payload["seq"] for p in points], dtype=np.int64)
+        return keys, np.array([p.score for p in points], dtype=np.float64) * weight
+
     def _text_index(self, name: str) -> BM25Index:
         bm = self._bm25.get(name)
         if bm is None:

@@ -9,7 +9,17 @@ filters                   Milvus boolean expressions; ``$regex``, ``$size`` and 
                           literal can spell (NUL characters) run in docstack on the rows
                           Milvus returns for the rest of the filter
 text search               Milvus' BM25 function (scores are Milvus' BM25, higher is better)
-hybrid queries            docstack fuses Milvus' vector and BM25 results (RRF or weighted)
+hybrid, RRF               Milvus ``hybrid_search`` with ``RRFRanker`` (vector and BM25 parts,
+                          equal weights, at most one text part, no filter beside a text
+                          part); docstack takes each part's ranks from the answer and gives
+                          the planner's ids, order and scores (see ``_milvus_hybrid``). Other
+                          RRF queries, ties at a part's depth, and servers older than 2.4 run
+                          in the planner
+hybrid, weighted          docstack's planner: Milvus' ``WeightedRanker`` normalises scores
+                          with arctan, docstack min-max
+old servers               the server version is read on connect: a feature it lacks (BM25
+                          and nullable fields before 2.5, several vector fields before 2.4)
+                          is a ``MilvusFeatureError`` naming it, the version and what to do
 sub-indexes               linked collections (``<index_name>__<field>``)
 ========================  =================================================================
 """
@@ -30,6 +40,7 @@ from docstack._internal.query import FilterNode, evaluate, field_paths
 from docstack.errors import DocstackError
 from docstack.index._base import BaseDBConfig, DocumentIndex
 from docstack.index._schema import RowBatch
+from docstack.index.backends._milvus_features import MilvusFeatures, server_features
 from docstack.index.backends._milvus_filter import (
     FALSE,
     TRUE,
@@ -37,6 +48,7 @@ from docstack.index.backends._milvus_filter import (
     RawExpression,
     split_filter,
 )
+from docstack.index.backends._milvus_hybrid import MilvusHybrid
 from docstack.index.backends._milvus_raw import MilvusQueryError, MilvusRawQueries
 from docstack.index.backends._milvus_schema import (
     PARENT,
@@ -68,7 +80,9 @@ class MilvusSchemaError(MilvusError, ValueError):
 
 
 class MilvusFeatureError(MilvusError, NotImplementedError):
-    """The connected Milvus lacks a feature docstack needs (BM25 text search)."""
+    """The connected Milvus lacks a feature docstack needs; the message names the feature,
+    the server's version and what to do (BM25 text search, several vector fields and
+    nullable fields need Milvus 2.5 or Milvus Lite)."""
 
 
 @dataclass
@@ -99,7 +113,7 @@ class MilvusDBConfig(BaseDBConfig):
     timeout: float | None = None
 
 
-class MilvusDocumentIndex(MilvusRawQueries, MilvusSearch, DocumentIndex):
+class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, DocumentIndex):
     """A Document Index in Milvus: the same API and answers as the embedded index.
 
     Vector fields take ``Field(space=..., index_type='HNSW'|'FLAT'|'IVF_FLAT'|...,
@@ -144,6 +158,7 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusSearch, DocumentIndex):
         self._row_cache: dict[int, dict[str, Any]] = {}
         self._raw_params: dict[str, Any] | None = None
         self._unflushed = 0
+        self._features: MilvusFeatures | None = None
         self._attach()
 
     def _b_subindex(self, name: str, doc_type: type) -> DocumentIndex:
@@ -162,8 +177,22 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusSearch, DocumentIndex):
     def _get_layout(self) -> CollectionLayout:
         if self._layout is None:
             is_child = getattr(self, "_is_child", False) or self._parent is not None
-            self._layout = CollectionLayout(self._schema, is_child)
+            features = self._server_features()
+            self._layout = CollectionLayout(
+                self._schema, is_child, features.has("bm25"), features.has("nullable")
+            )
         return self._layout
+
+    def _server_features(self) -> MilvusFeatures:
+        """What the connected Milvus can do (its version, read once)."""
+        if self._features is None:
+            self._features = server_features(self._client)
+        return self._features
+
+    def _require(self, feature: str, advice: str) -> None:
+        features = self._server_features()
+        if not features.has(feature):
+            raise MilvusFeatureError(features.missing(feature, self._uri, advice))
 
     def _attach(self) -> None:
         """Check an existing collection against the schema and load it."""
@@ -206,6 +235,19 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusSearch, DocumentIndex):
             raise ValueError(
                 f"Milvus needs the dimension of vector field(s) {unknown} before the first "
                 "write: give the type a shape (NdArray[128]) or Field(dim=...)"
+            )
+        if len(self._schema.vector_columns) > 1:
+            self._require(
+                "multi_vector",
+                f"{self._doc_type.__name__} has vector fields "
+                f"{sorted(self._schema.vector_columns)}: keep one vector field per index on "
+                "this server, or use Milvus 2.4+ or Milvus Lite",
+            )
+        if layout.text_fields:
+            self._require(
+                "bm25",
+                f"Fields {sorted(layout.text_fields)} ask for text search: mark them "
+                "Field(full_text_search=False), or use Milvus 2.5+ or Milvus Lite",
             )
         schema, index_params = layout.build(self._client, dims)
         try:
@@ -336,6 +378,8 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusSearch, DocumentIndex):
                 if name not in dims and values is not None and values.shape[1]:
                     dims[name] = int(values.shape[1])
             self._create(dims)
+        if not self._server_features().has("nullable"):
+            self._check_no_nulls(batch)
         rows = self._get_layout().encode(batch, self._next_seqs(len(batch)))
         size = self._db_config.batch_size
         done = 0
@@ -353,6 +397,23 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusSearch, DocumentIndex):
                 ) from e
             done += len(rows[start : start + size])
             self._unflushed += len(rows[start : start + size])
+
+    def _check_no_nulls(self, batch: RowBatch) -> None:
+        """On a Milvus without nullable fields, refuse a None value before anything is
+        written (the server would refuse the whole request with a row count error)."""
+        for name, col in self._schema.columns.items():
+            if col.kind == "vector" or name == "id":
+                continue
+            values = batch.values.get(name)
+            if values is None:
+                continue
+            gaps = [i for i, v in enumerate(values) if v is None]
+            if gaps:
+                self._require(
+                    "nullable",
+                    f"Field {name!r} of document {batch.ids[gaps[0]]!r} is None: give every "
+                    "document a value for it, or use Milvus 2.5+ or Milvus Lite",
+                )
 
     def _after_write(self, show_progress: bool) -> None:
         self._flush()
