@@ -25,6 +25,7 @@ PACKAGES = [
     "docstack.computation",
     "docstack.data",
     "docstack.embed",
+    "docstack.video",
 ]
 
 
