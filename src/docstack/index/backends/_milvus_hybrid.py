@@ -8,8 +8,8 @@ parts (each vector part one deeper than its depth), scores every vector part aga
 left of Milvus' fused score, checks that everything adds up, and fuses those ranks with
 :func:`docstack.retrieval.reciprocal_rank_fusion`: the ids, order and scores the planner gives.
 Where that cannot be proven (weighted fusion, unequal weights, two text parts, a filter with a
-text part, since Milvus computes BM25 statistics over the filtered rows only, ties at a part's
-depth, or ranks that do not add up), ``None`` sends the query to the planner.
+text part, since Milvus computes BM25 statistics over the filtered rows only, equal vector
+scores, or ranks that do not add up), ``None`` sends the query to the planner.
 """
 
 from __future__ import annotations
@@ -150,8 +150,10 @@ class MilvusHybrid:
             higher = higher_is_better(col.space)
             order = np.lexsort((seqs, -score if higher else score))
             order = order[valid[order] & ~np.isnan(score[order])][: k + 1]
-            if len(order) > k and _same(score[order[k - 1]], score[order[k]]):
-                return None  # a tie at the depth: the planner settles it
+            if _near_tie(score[order]):
+                # equal scores (to float32 precision: the planner's own float32 products of
+                # equal vectors differ in the last bit) are the planner's to order
+                return None
             engine[order] += 1.0 / (rrf_k + np.arange(1, len(order) + 1))
             ranked.append(seqs[order[:k]].tolist())
         rest = fused - engine
@@ -173,8 +175,12 @@ class MilvusHybrid:
         return ranked
 
 
-def _same(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-6 * max(1.0, abs(a))
+def _near_tie(ranked: np.ndarray) -> bool:
+    """Whether two neighbours of a ranked score list are equal to float32 precision."""
+    if len(ranked) < 2:
+        return False
+    gaps = np.abs(np.diff(ranked))
+    return bool(np.any(gaps <= 1e-6 * np.maximum(1.0, np.abs(ranked[:-1]))))
 
 
 # doctest compiles examples with the __future__ flags of the module namespace
