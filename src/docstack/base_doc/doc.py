@@ -29,6 +29,35 @@ def _allows_none(annotation: Any) -> bool:
     return optional
 
 
+def _take_encoders(cls: type) -> bool:
+    """Prepare the fields declared ``Field(embed_from=..., encoder=...)``.
+
+    Such a vector is computed by the index, so a document may leave it out: a required one
+    gets the default ``None``. The encoder object moves to ``__docstack_encoders__`` and the
+    field's JSON schema keeps its name, so the schema stays JSON (OpenAPI pages, FastAPI).
+    """
+    encoders: dict[str, Any] = {}
+    for base in reversed(cls.__mro__[1:]):
+        encoders.update(getattr(base, "__docstack_encoders__", None) or {})
+    changed = False
+    for name, info in cls.model_fields.items():
+        extra = info.json_schema_extra
+        if not isinstance(extra, dict) or "embed_from" not in extra:
+            continue
+        encoder = extra.get("encoder")
+        if encoder is not None and not isinstance(encoder, str):
+            encoders[name] = encoder
+            info.json_schema_extra = {
+                **extra,
+                "encoder": str(getattr(encoder, "name", "") or type(encoder).__name__),
+            }
+        if info.is_required():
+            info.default = None
+            changed = True
+    type.__setattr__(cls, "__docstack_encoders__", encoders)
+    return changed
+
+
 class BaseDocWithoutId(DocIOMixin, AccessPathsMixin, BaseModel):
     """A document without an ``id`` field: :class:`BaseDoc` minus the id.
 
@@ -56,7 +85,7 @@ class BaseDocWithoutId(DocIOMixin, AccessPathsMixin, BaseModel):
         widens such annotations to ``Optional[T]``.
         """
         super().__pydantic_init_subclass__(**kwargs)
-        widened = False
+        widened = _take_encoders(cls)
         for info in cls.model_fields.values():
             if info.default is None and not _allows_none(info.annotation):
                 info.annotation = Optional[info.annotation]  # type: ignore[assignment]

@@ -30,6 +30,7 @@ Example
 from typing import TYPE_CHECKING, Any
 
 from docstack.index._base import DocumentIndex
+from docstack.index._embed import EncoderMismatchError, find_by_modality
 from docstack.index._query import Query, QueryBuilder
 from docstack.index._results import FindResult, FindResultBatched, SubindexFindResult
 from docstack.index._schema import INDEX_METRICS
@@ -53,6 +54,7 @@ _LAZY = {
 __all__ = [
     "BaseDocIndex",
     "DocumentIndex",
+    "EncoderMismatchError",
     "FindResult",
     "FindResultBatched",
     "HnswDocumentIndex",
@@ -63,6 +65,7 @@ __all__ = [
     "Query",
     "QueryBuilder",
     "SubindexFindResult",
+    "find_by_modality",
 ]
 
 

@@ -167,6 +167,20 @@ class BackendPrimitives:
     def _b_dims_changed(self) -> None:
         """Persist newly learnt vector dimensions (``self._dims``)."""
 
+    def _b_meta_get(self, key: str) -> str | None:
+        """A small stored setting of this index (the encoders it embeds with), or None.
+
+        Backends that persist override this and :meth:`_b_meta_set`; the default keeps the
+        values for the life of the object.
+        """
+        return (getattr(self, "_meta_values", None) or {}).get(key)
+
+    def _b_meta_set(self, key: str, value: str) -> None:
+        """Store a small setting of this index (see :meth:`_b_meta_get`)."""
+        if getattr(self, "_meta_values", None) is None:
+            self._meta_values: dict[str, str] = {}
+        self._meta_values[key] = value
+
 
 # doctest compiles examples with the __future__ flags of the module namespace
 del annotations

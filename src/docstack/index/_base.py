@@ -27,6 +27,8 @@ from docstack.index._compat import (
     subindex_contains,
     updated_runtime_config,
 )
+from docstack.index._embed import check_records as check_encoder_records
+from docstack.index._embed import fill_vectors
 from docstack.index._inputs import QueryInputs
 from docstack.index._query import Query, QueryBuilder, _count, execute_query
 from docstack.index._results import FindResult, FindResultBatched, SubindexFindResult
@@ -121,6 +123,7 @@ class DocumentIndex(BackendPrimitives, QueryInputs, Generic[TSchema]):
         }
         try:
             self._b_open()
+            check_encoder_records(self)
             self._open_subindexes()
         except BaseException:
             self._b_abort_open()
@@ -250,7 +253,7 @@ class DocumentIndex(BackendPrimitives, QueryInputs, Generic[TSchema]):
             return
         with self._lock:
             plan: list[tuple[DocumentIndex, RowBatch, dict[str, int]]] = []
-            self._plan(docs, None, plan)
+            self._plan(docs, None, plan, show_progress=show_progress)
             with self._b_transaction():
                 for idx, batch, _ in plan:
                     for child in idx._subindices.values():
@@ -271,9 +274,11 @@ class DocumentIndex(BackendPrimitives, QueryInputs, Generic[TSchema]):
         parents: list[str] | None,
         plan: list[tuple[DocumentIndex, RowBatch, dict[str, int]]],
         positions: list[int] | None = None,
+        show_progress: bool = False,
     ) -> None:
         dims = dict(self._dims)
-        batch = self._schema.to_rows(docs, dims)
+        computed = fill_vectors(self, docs, show_progress)
+        batch = self._schema.to_rows(docs, dims, computed)
         for name, values in batch.values.items():
             col = self._schema.columns[name]
             if col.kind == "int":
@@ -302,7 +307,7 @@ class DocumentIndex(BackendPrimitives, QueryInputs, Generic[TSchema]):
                     child_positions.append(j)
             if child_docs:
                 child_docs = list(child._schema.check_doc_types(child_docs))
-                child._plan(child_docs, child_parents, plan, child_positions)
+                child._plan(child_docs, child_parents, plan, child_positions, show_progress)
 
     def _delete_children_recursive(self, parent_ids: Sequence[str]) -> None:
         removed = self._b_delete_children(parent_ids)

@@ -20,6 +20,7 @@ from docstack._internal.query import (
 from docstack.array.any_array import AnyDocArray
 from docstack.base_doc.doc import BaseDoc
 from docstack.errors import DocTypeError, ShapeError
+from docstack.index._embed import doc_query_vector, embed_specs, encode_queries
 from docstack.index._schema import Column
 from docstack.typing.tensor._convert import framework_of, to_numpy
 
@@ -66,7 +67,13 @@ class QueryInputs:
         return query
 
     def _query_vectors(self, query: Any, column: Column, single: bool) -> np.ndarray:
-        """Queries as a float32 ``(n, dim)`` array, from documents or raw vectors."""
+        """Queries as a float32 ``(n, dim)`` array, from documents or raw vectors (or texts
+        and images, for a field that declares its encoder)."""
+        spec = embed_specs(self._schema).get(column.name)
+        if spec is not None:
+            encoded = encode_queries(query, spec, single)
+            if encoded is not None:
+                query = encoded
         if isinstance(query, BaseDoc):
             query = [query]
             if not single:
@@ -114,8 +121,13 @@ class QueryInputs:
 
     def _doc_vector(self, doc: Any, column: Column) -> np.ndarray:
         value: Any = doc
+        spec = embed_specs(self._schema).get(column.name)
         for part in column.path:
             value = getattr(value, part, None)
+            if value is None and spec is not None:
+                value = doc_query_vector(doc, spec, self._schema.columns)
+                if value is not None:
+                    break
             if value is None:
                 raise ValueError(
                     f"query document {getattr(doc, 'id', '?')!r} has no value for "

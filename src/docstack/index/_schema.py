@@ -218,7 +218,14 @@ class IndexSchema:
         nested: list[_Nested] = []
         subindexes: dict[str, Subindex] = {}
         cls._walk(doc_type, (), False, column_defaults, columns, nested, subindexes)
-        return cls(doc_type, columns, nested, subindexes)
+        schema = cls(doc_type, columns, nested, subindexes)
+        from docstack.index._embed import embed_specs
+
+        for name, spec in embed_specs(schema).items():  # checks every embed_from field
+            config = columns[name].config
+            if config.get("dim") is None:
+                config["dim"] = int(spec.encoder.dim)  # type: ignore[index]
+        return schema
 
     @classmethod
     def _walk(
@@ -385,13 +392,20 @@ class IndexSchema:
             return coerce_docs(doc_type, docs)
         return docs
 
-    def to_rows(self, docs: Sequence[Any], dims: dict[str, int]) -> RowBatch:
+    def to_rows(
+        self,
+        docs: Sequence[Any],
+        dims: dict[str, int],
+        computed: Mapping[str, list[Any]] | None = None,
+    ) -> RowBatch:
         """Turn validated documents into a :class:`RowBatch`, checking vectors.
 
         ``dims`` holds the known dimension of each vector column; a column without one gets
         it from the first vector seen (the caller records it after a successful write).
         Raises ``ShapeError``/``ValueError`` naming the field and document on a wrong
-        dimension, a NaN or infinite vector, or a missing required vector.
+        dimension, a NaN or infinite vector, or a missing required vector. ``computed``
+        holds, per embedded vector column, the vectors the index computed for documents that
+        left theirs out (``None`` where a document brought its own).
         """
         n = len(docs)
         ids = [str(d.id) for d in docs]
@@ -415,6 +429,9 @@ class IndexSchema:
                 continue
             column = [None if p is None else getattr(p, key) for p in parent]
             if col.kind == "vector":
+                filled = computed.get(name) if computed else None
+                if filled is not None:
+                    column = [v if f is None else f for v, f in zip(column, filled)]
                 values[name], missing[name] = self._vectors(col, column, ids, dims)
                 originals[name] = vector_originals(column)
             elif col.kind == "tensor":

@@ -186,6 +186,25 @@ class QdrantEngine:
                 )
             self._dims[col.name] = int(params.size)
 
+    _meta_values: dict[str, str] | None = None
+
+    def _b_meta_get(self, key: str) -> str | None:
+        if not self._created:
+            return (self._meta_values or {}).get(key)
+        info = self._call("read", self.client.get_collection, self._collection)
+        return (info.config.metadata or {}).get(f"docstack.{key}")
+
+    def _b_meta_set(self, key: str, value: str) -> None:
+        if not self._created:  # written with the collection (its first write)
+            self._meta_values = {**(self._meta_values or {}), key: value}
+            return
+        self._call(
+            "update the collection",
+            self.client.update_collection,
+            collection_name=self._collection,
+            metadata={f"docstack.{key}": value},
+        )
+
     def _create(self, dims: dict[str, int]) -> None:
         from qdrant_client import models
 
@@ -201,6 +220,7 @@ class QdrantEngine:
             client.create_collection,
             collection_name=self._collection,
             vectors_config=vectors,
+            metadata={f"docstack.{k}": v for k, v in (self._meta_values or {}).items()} or None,
             **settings,
         )
         self._created = True

@@ -220,6 +220,13 @@ class HnswDocumentIndex(DocumentIndex):
             store.set_meta(f"schema:{table}", signature)
             store.set_meta(f"dims:{table}", orjson.dumps(self._dims).decode())
 
+    def _b_meta_get(self, key: str) -> str | None:
+        return self._store.get_meta(f"{key}:{self._table}")
+
+    def _b_meta_set(self, key: str, value: str) -> None:
+        with self._store.transaction():
+            self._store.set_meta(f"{key}:{self._table}", value)
+
     def _b_dims_changed(self) -> None:
         store = self._store
         with store.transaction():

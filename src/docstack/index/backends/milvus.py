@@ -275,6 +275,25 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, Document
             )
         self._call("load_collection", self._client.load_collection, self._collection)
         self._exists = True
+        for key, value in (getattr(self, "_meta_values", None) or {}).items():
+            self._b_meta_set(key, value)
+
+    def _b_meta_get(self, key: str) -> str | None:
+        if not self._exists:
+            return super()._b_meta_get(key)
+        desc = self._call("describe_collection", self._client.describe_collection, self._collection)
+        return (desc.get("properties") or {}).get(f"docstack.{key}")
+
+    def _b_meta_set(self, key: str, value: str) -> None:
+        if not self._exists:  # kept until the collection is created (its first write)
+            super()._b_meta_set(key, value)
+            return
+        self._call(
+            "alter_collection_properties",
+            self._client.alter_collection_properties,
+            self._collection,
+            properties={f"docstack.{key}": value},
+        )
 
     def close(self) -> None:
         """Flush pending writes (the connection stays shared with other indexes)."""
