@@ -25,6 +25,8 @@ PACKAGES = [
     "docstack.computation",
     "docstack.data",
     "docstack.embed",
+    "docstack.server",
+    "docstack.chunking",
     "docstack.video",
 ]
 
