@@ -13,7 +13,7 @@ __all__ = ["BodyLimit", "check_key", "error_status", "validation_text"]
 
 class BodyLimit:
     """ASGI middleware answering 413 to a request body larger than ``max_bytes`` (by its
-    ``Content-Length`` or, without one, as the body streams in).
+    ``Content-Length`` or, without one, once that much has streamed in).
 
     Example
     -------
@@ -40,29 +40,34 @@ class BodyLimit:
             if declared > self.max_bytes:
                 await self._too_large(send)
                 return
+            await self.app(scope, receive, send)
+            return
+        # no declared length (a chunked body): read it up to the cap, then hand it on
+        chunks = []
         seen = 0
-        started = False
-
-        async def limited_receive() -> dict:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
-
-        async def watched_send(message: dict) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, watched_send)
-        except _BodyTooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
                 await self._too_large(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
     async def _too_large(self, send: Any) -> None:
         detail = f'{{"detail":"request body larger than max_body_bytes={self.max_bytes}"}}'
@@ -81,10 +86,6 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 def check_key(expected: str, authorization: str | None, x_api_key: str | None) -> bool:
