@@ -33,13 +33,16 @@ _EXTRAS: dict[str, tuple[str, str]] = {
 }
 
 
-def import_optional(name: str) -> ModuleType:
+def import_optional(name: str, extra: str | None = None) -> ModuleType:
     """Import an optional dependency or raise :class:`MissingDependencyError` naming its extra.
 
     Parameters
     ----------
     name:
         The module to import, e.g. ``"torch"`` or ``"PIL.Image"``.
+    extra:
+        The docstack extra to name when it is missing, where the feature's extra is not the
+        module's usual one (``"clip"`` for torch used by the CLIP encoder).
 
     Returns
     -------
@@ -52,7 +55,8 @@ def import_optional(name: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        package, extra = _EXTRAS.get(name, (name.split(".")[0], "full"))
+        package, usual = _EXTRAS.get(name, (name.split(".")[0], "full"))
+        extra = extra or usual
         raise MissingDependencyError(
             f"{name!r} is needed for this feature but is not installed: "
             f"pip install 'docstack[{extra}]' (or pip install {package})"

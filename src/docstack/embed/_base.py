@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
 import numpy as np
@@ -42,6 +42,13 @@ def modality_of(item: Any) -> str:
     )
 
 
+def _length_order(texts: list[Any]) -> Optional[np.ndarray]:
+    """Positions of ``texts`` longest first (None when they are already in that order)."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    order = np.argsort(-lengths, kind="stable")
+    return None if bool((np.diff(lengths) <= 0).all()) else order
+
+
 class Encoder(abc.ABC):
     """An embedding model: a name, a dimension, the modalities it takes, and batch encoding.
 
@@ -68,6 +75,9 @@ class Encoder(abc.ABC):
     batch_size: int = 32
     #: whether answered vectors have unit length (cosine and inner product then agree)
     normalized: bool = False
+    #: batch texts of similar length together (a model that pads each batch to its longest
+    #: input then wastes less work); rows are still answered in input order
+    sort_by_length: bool = False
 
     @abc.abstractmethod
     def _encode_batch(self, items: Sequence[Any], modality: str) -> Any:
@@ -81,7 +91,8 @@ class Encoder(abc.ABC):
         batch_size: Optional[int] = None,
         show_progress: bool = False,
     ) -> np.ndarray:
-        """Embed search queries (models trained with a query prefix override this).
+        """Embed search queries: like :meth:`encode`, through :meth:`_encode_query_batch`
+        (which models trained with a query prefix or a query tower override).
 
         >>> import numpy as np
         >>> class Ones(Encoder):
@@ -91,9 +102,13 @@ class Encoder(abc.ABC):
         >>> Ones().encode_query(['q']).shape
         (1, 3)
         """
-        return self.encode(
-            items, modality=modality, batch_size=batch_size, show_progress=show_progress
+        return self._encode_with(
+            self._encode_query_batch, items, modality, batch_size, show_progress
         )
+
+    def _encode_query_batch(self, items: Sequence[Any], modality: str) -> Any:
+        """Embed one batch of queries; by default as :meth:`_encode_batch` does."""
+        return self._encode_batch(items, modality)
 
     def encode(
         self,
@@ -116,6 +131,18 @@ class Encoder(abc.ABC):
         >>> Twice().encode(['a', 'bb', 'ccc'], batch_size=2).ravel().tolist()
         [2.0, 4.0, 6.0]
         """
+        return self._encode_with(self._encode_batch, items, modality, batch_size, show_progress)
+
+    def _encode_with(
+        self,
+        encode_batch: Callable[[Sequence[Any], str], Any],
+        items: Sequence[Any],
+        modality: Optional[str],
+        batch_size: Optional[int],
+        show_progress: bool,
+    ) -> np.ndarray:
+        """Run ``encode_batch`` over ``items`` in batches (what :meth:`encode` does; an
+        adapter whose queries take another path passes that path here)."""
         if isinstance(items, (str, bytes)):
             raise EncoderError(
                 f"{self.name or type(self).__name__}.encode takes a sequence of inputs; "
@@ -132,19 +159,27 @@ class Encoder(abc.ABC):
         size = int(batch_size or self.batch_size)
         if size < 1:
             raise EncoderError(f"batch_size must be >= 1, got {size}")
+        order = _length_order(items) if self.sort_by_length and modality == TEXT else None
+        if order is not None:
+            items = [items[i] for i in order]
         out = np.empty((len(items), self.dim), dtype=np.float32)
         from docstack.io._bytes import progress_bar
 
         with progress_bar(show_progress, len(items), f"Embedding ({self.name})") as step:
             for start in range(0, len(items), size):
                 batch = items[start : start + size]
-                vectors = np.asarray(self._encode_batch(batch, modality), dtype=np.float32)
+                vectors = np.asarray(encode_batch(batch, modality), dtype=np.float32)
                 if vectors.shape != (len(batch), self.dim):
                     raise EncoderError(
                         f"encoder {self.name!r} answered shape {vectors.shape} for "
                         f"{len(batch)} inputs; expected ({len(batch)}, {self.dim})"
                     )
-                out[start : start + len(batch)] = vectors
+                rows = (
+                    slice(start, start + len(batch))
+                    if order is None
+                    else order[start : start + len(batch)]
+                )
+                out[rows] = vectors
                 step(len(batch))
         return out
 
