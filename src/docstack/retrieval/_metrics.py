@@ -14,7 +14,8 @@ Conventions follow trec_eval (and so ``pytrec_eval``), so figures are directly c
   (``ties='docid'``, the default, equal to trec_eval). ``ties='given'`` keeps the run's own
   order among equal scores. A run given as ranked lists (``{qid: [docid, ...]}``) is always
   taken in the order given.
-- Queries: only queries that have judgments are evaluated. ``missing='skip'`` (the default, as
+- Queries: only queries that have judgments are evaluated (an empty ``{}`` of judgments
+  counts as none, as in trec_eval). ``missing='skip'`` (the default, as
   ``pytrec_eval``) evaluates the queries of the run (an empty result list scores 0);
   ``missing='zero'`` evaluates every judged query, one absent from the run scoring 0 on every
   metric (trec_eval's ``-c``).
@@ -244,9 +245,9 @@ def rank_run(
     if not isinstance(run, Mapping) or not isinstance(qrels, Mapping):
         raise MetricError("run and qrels must be mappings keyed by query id")
     if missing == "skip":
-        qids = [q for q in run if q in qrels]
+        qids = [q for q in run if qrels.get(q)]
     else:
-        qids = list(qrels)
+        qids = [q for q in qrels if qrels[q]]
     empty: dict = {}
     lists = [run.get(q, empty) for q in qids]
     scored = [isinstance(x, Mapping) for x in lists]

@@ -92,7 +92,9 @@ class MMRReranker(Reranker):
     ``lambda_ * sim(query, d) - (1 - lambda_) * max sim(d, already picked)`` (cosine).
 
     ``lambda_=1`` is plain relevance order, lower values favour diversity. A reranked score is
-    that objective when the document was picked (non-increasing down the list). ``field``
+    that objective when the document was picked, capped by the score before it (the first
+    pick has no redundancy term, so the second's objective may exceed it): scores never rise
+    down the list. ``field``
     names the documents' vector field; ``limit`` caps how many are picked (all by default).
 
     Example
@@ -142,7 +144,7 @@ class MMRReranker(Reranker):
             order[step], out[step] = best, objective[best]
             free[best] = False
             redundancy = np.maximum(redundancy, cand @ cand[best])
-        return _take(docs, order), out
+        return _take(docs, order), np.minimum.accumulate(out)
 
 
 class CrossEncoderReranker(Reranker):
