@@ -341,3 +341,17 @@ def test_the_app_mounts_inside_another(served):
     page = client.get("/search/")
     assert page.status_code == 200 and 'src="static/app.js"' in page.text
     assert client.get("/search/static/app.js").status_code == 200
+
+
+def test_video_moment_documents_of_docstack_video_play_from_their_url(media_dir):
+    from docstack.index import InMemoryExactNNIndex
+    from docstack.video import VideoMomentDoc
+
+    index = InMemoryExactNNIndex[VideoMomentDoc]()
+    clip = str(media_dir / "clip.mp4")
+    index.index([VideoMomentDoc(id="v", video_id="v1", video_url=clip, start=0.5, end=1.5)])
+    client = TestClient(create_app({"v": index}, media_roots=[media_dir]))
+    info = client.get("/api/indexes/v").json()
+    assert info["moment"] == {"start": "start", "end": "end", "video": "video_url"}
+    r = client.get("/api/indexes/v/docs/v/media/video_url")
+    assert r.status_code == 200 and r.headers["content-type"] == "video/mp4"

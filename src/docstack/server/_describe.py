@@ -23,6 +23,8 @@ __all__ = [
 ]
 
 _MEDIA = ("image", "audio", "video")
+#: plain ``str`` fields taken for the URL or path of a video
+_VIDEO_PATH_NAMES = frozenset({"video_url", "video_path"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ def _media_of(column: Column) -> MediaField | None:
         return None
     if column.kind == "str":
         mime = getattr(inner, "_docstack_mime", None)
+        if mime is None and column.name in _VIDEO_PATH_NAMES:
+            mime = "video"  # a plain str naming a video, as docstack.video's moments have
         return MediaField(column.name, mime, "url") if mime in _MEDIA else None
     if column.kind == "bytes":
         for kind in _MEDIA:
@@ -94,7 +98,8 @@ def moment_fields(index: DocumentIndex) -> dict[str, str] | None:
     of the video field a moment plays from (``None`` when the schema has no such fields).
 
     A moment is a document with a numeric ``start`` field (``end`` optional) and a video
-    field (a ``VideoUrl``, video bytes or tensor), or a ``video_id`` text field naming it.
+    field (a ``VideoUrl``, a ``video_url``/``video_path`` text field, video bytes), or a
+    ``video_id`` text field naming it (as :class:`docstack.video.VideoMomentDoc` has).
 
     Example
     -------
