@@ -114,11 +114,26 @@ def test_missing_file_names_the_path(tmp_path):
         iter_frames(missing)  # fails at the call, before any decoding
 
 
-def test_non_video_file_names_the_path(tmp_path):
-    text = tmp_path / "notes.mp4"
-    text.write_text("these are not the frames you are looking for\n" * 50)
-    with pytest.raises(LoadError, match="notes.mp4"):
-        list(iter_frames(text))
+def _non_video(kind: str) -> bytes:
+    from docstack._internal.media import encode_audio, encode_image
+
+    if kind == "png":
+        return encode_image(np.zeros((8, 8, 3), np.uint8))
+    if kind == "wav":
+        return encode_audio(np.zeros(800, np.float32), 8000)
+    return b"these are not the frames you are looking for\n" * 50
+
+
+@pytest.mark.parametrize("name", ["notes.mp4", "notes.txt", "still.png", "sound.wav"])
+def test_non_video_file_names_the_path(tmp_path, name):
+    # FFmpeg opens a text file as ANSI art and a PNG as a one-frame video: neither is a video
+    path = tmp_path / name
+    path.write_bytes(_non_video({"png": "png", "wav": "wav"}.get(path.suffix[1:], "text")))
+    with pytest.raises(LoadError, match=name):
+        list(iter_frames(path))
+
+
+def test_a_directory_is_not_a_video(tmp_path):
     with pytest.raises(LoadError, match="is a directory"):
         iter_frames(tmp_path)
 

@@ -169,13 +169,32 @@ def open_video(source: Any, name: Optional[str] = None) -> Iterator[Any]:
     except (av.FFmpegError, OSError, ValueError, EOFError) as exc:
         raise LoadError(f"cannot load {name}: not a video ({exc})") from exc
     try:
-        if not container.streams.video:
+        kind = container.format.name
+        if kind in _NOT_VIDEO or kind.endswith("_pipe"):
+            raise LoadError(f"cannot load {name}: not a video (FFmpeg reads it as {kind!r})")
+        stream = _first_video_stream(container)
+        if stream is None:
             raise LoadError(f"cannot load {name}: it has no video stream")
-        stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         yield stream
     finally:
         container.close()
+
+
+# FFmpeg formats that open as a "video" but are not one: text files (rendered as ANSI art) and
+# single still images
+_NOT_VIDEO = frozenset({"tty", "image2", "bin", "txt"})
+
+
+def _first_video_stream(container: Any) -> Any:
+    """The first video stream that is not a still picture attached to audio (cover art)."""
+    for stream in container.streams.video:
+        if not int(stream.disposition) & _ATTACHED_PICTURE:
+            return stream
+    return None
+
+
+_ATTACHED_PICTURE = 0x400  # AV_DISPOSITION_ATTACHED_PIC
 
 
 def _output_size(width: int, height: int, size: Size) -> tuple[int, int]:

@@ -196,20 +196,49 @@ def _batches(frames: Iterator[Frame]) -> Iterator[list[Frame]]:
 def _starts_shots(
     frames: Iterator[Frame], threshold: float, min_shot: float
 ) -> Iterator[tuple[Frame, bool]]:
-    """Each frame with whether it starts a new moment: a cut (histogram distance above
-    ``threshold``) at least ``min_shot`` seconds after the current shot began."""
+    """Each frame with whether it starts a new shot.
+
+    A cut is a frame whose histogram distance to the frame before it is above ``threshold``.
+    It starts a shot unless it comes less than ``min_shot`` seconds after the current shot
+    began, or the picture comes back (a frame within ``threshold`` of the one before the
+    cut) less than ``min_shot`` seconds after it: a flash. Frames after a cut wait until the
+    cut is confirmed or cancelled, at most ``min_shot`` seconds' worth.
+    """
     previous: Optional[np.ndarray] = None
     shot_start: Optional[float] = None
+    pending: list[Frame] = []  # a cut and the frames after it, not yet decided
+    before_cut: Optional[np.ndarray] = None  # the histogram of the frame before the cut
+    h_before: Optional[np.ndarray] = None  # the histogram of the frame before this one
     for batch in _batches(frames):
         distances, hist = _distances(np.stack([f.image for f in batch]), previous)
-        cuts = distances > threshold
         previous = hist[-1]
-        for frame, cut in zip(batch, cuts.tolist()):
-            if shot_start is None or (cut and frame.time - shot_start >= min_shot):
+        for frame, distance, h in zip(batch, distances.tolist(), hist):
+            if pending:
+                assert before_cut is not None
+                if frame.time - pending[0].time >= min_shot:
+                    shot_start = pending[0].time
+                    yield pending[0], True
+                    yield from ((f, False) for f in pending[1:])
+                    pending = []
+                elif 0.5 * float(np.abs(h - before_cut).sum()) <= threshold:
+                    yield from ((f, False) for f in pending)  # a flash: no cut
+                    yield frame, False
+                    pending, h_before = [], h
+                    continue
+                else:
+                    pending.append(frame)
+                    continue
+            if shot_start is None:
                 shot_start = frame.time
                 yield frame, True
+            elif distance > threshold and frame.time - shot_start >= min_shot:
+                pending, before_cut = [frame], h_before
             else:
                 yield frame, False
+            h_before = h
+    if pending:  # the video ends less than min_shot after a cut it did not come back from
+        yield pending[0], True
+        yield from ((f, False) for f in pending[1:])
 
 
 def _starts_intervals(frames: Iterator[Frame], interval: float) -> Iterator[tuple[Frame, bool]]:
@@ -263,8 +292,9 @@ def segment_video(
         (:data:`DEFAULT_SHOT_THRESHOLD`). Lower finds more cuts (and more false ones in fast
         motion); higher misses cuts between shots of similar colours.
     min_shot:
-        Seconds a shot lasts at least: a cut sooner than this after the previous one (a flash,
-        a fast pan) does not start a new moment.
+        Seconds a shot lasts at least: a cut sooner than this after the previous one does not
+        start a new moment, nor does a flash (the picture comes back, within ``threshold`` of
+        the frame before the cut, sooner than this after it). The last shot may be shorter.
     keyframe_size:
         The longest side of the key frames (and of the frames analysed), in pixels.
     video_id:
