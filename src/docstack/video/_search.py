@@ -169,37 +169,38 @@ def merge_hits(
         raise ValueError(f"merge_gap must be >= 0 seconds, got {merge_gap!r}")
     if len(docs) != len(scores):
         raise ValueError(f"got {len(docs)} documents but {len(scores)} scores")
-    hits = [_hit_fields(doc, rank) for rank, doc in enumerate(docs)]
-    hits.sort(key=lambda h: (h[0], h[1], h[2]))  # video, start, end
+    hits = sorted(
+        (_hit_fields(doc, rank) for rank, doc in enumerate(docs)),
+        key=lambda h: (h[0], h[1], h[2]),  # video, start, end
+    )
     groups: list[list[tuple[str, float, float, int, Any]]] = []
+    reach = 0.0  # the end of the moment being built
     for hit in hits:
-        last = groups[-1] if groups else None
-        if (
-            last is not None
-            and last[0][0] == hit[0]
-            and hit[1] <= max(h[2] for h in last) + merge_gap + _TOUCH
-        ):
-            last.append(hit)
+        if groups and groups[-1][0][0] == hit[0] and hit[1] <= reach + merge_gap + _TOUCH:
+            groups[-1].append(hit)
+            reach = max(reach, hit[2])
         else:
             groups.append([hit])
-    moments = []
-    for group in groups:
-        best = min(group, key=lambda h: h[3])
-        moments.append(
-            (
-                best[3],
-                Moment(
-                    video_id=best[0],
-                    video_url=getattr(best[4], "video_url", None),
-                    start=min(h[1] for h in group),
-                    end=max(h[2] for h in group),
-                    score=float(scores[best[3]]),
-                    hits=tuple(h[4] for h in group),
-                ),
-            )
-        )
+            reach = hit[2]
+    moments = [_moment(group, scores) for group in groups]
     moments.sort(key=lambda pair: pair[0])
     return [moment for _, moment in moments]
+
+
+def _moment(
+    group: list[tuple[str, float, float, int, Any]], scores: Sequence[float]
+) -> tuple[int, Moment]:
+    """The moment a group of merged hits makes, with the rank of its best hit."""
+    best = min(group, key=lambda h: h[3])
+    moment = Moment(
+        video_id=best[0],
+        video_url=getattr(best[4], "video_url", None),
+        start=min(h[1] for h in group),
+        end=max(h[2] for h in group),
+        score=float(scores[best[3]]),
+        hits=tuple(h[4] for h in group),
+    )
+    return best[3], moment
 
 
 def _hit_fields(doc: Any, rank: int) -> tuple[str, float, float, int, Any]:
