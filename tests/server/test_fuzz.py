@@ -35,7 +35,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
 
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=20,
     deadline=2000,
     suppress_health_check=list(HealthCheck),
     database=None,
