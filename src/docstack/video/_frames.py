@@ -189,7 +189,7 @@ _NOT_VIDEO = frozenset({"tty", "image2", "bin", "txt"})
 def _first_video_stream(container: Any) -> Any:
     """The first video stream that is not a still picture attached to audio (cover art)."""
     for stream in container.streams.video:
-        if not int(stream.disposition) & _ATTACHED_PICTURE:
+        if not int(getattr(stream, "disposition", 0) or 0) & _ATTACHED_PICTURE:
             return stream
     return None
 
@@ -261,8 +261,9 @@ class _Clock:
 
     def duration(self, frame: Any) -> float:
         time_base = frame.time_base or self.time_base
-        if frame.duration and time_base is not None:
-            return float(frame.duration * Fraction(time_base))
+        length = getattr(frame, "duration", None)  # PyAV 12 and later
+        if length and time_base is not None:
+            return float(length * Fraction(time_base))
         return float(self.step)
 
 
