@@ -95,40 +95,45 @@ def sentence_transformer_token_embedder(
     ((3, 384), [[0, 4], [5, 13], [13, 14]])
     """
     torch = require("torch", "torch")
-    tokenizer = model.tokenizer
-    special = tokenizer.num_special_tokens_to_add(pair=False)
-    window = int(max_tokens or model.max_seq_length - special)
+    from docstack.chunking._fixed import load_tokenizer
+
+    tokenizer = load_tokenizer(model.tokenizer)
+    # the special tokens around one sequence: those before and after a one-token text
+    marked = tokenizer.encode("a").ids
+    plain = tokenizer.encode("a", add_special_tokens=False).ids
+    lead = marked.index(plain[0])
+    prefix, suffix = marked[:lead], marked[lead + len(plain) :]
+    window = int(max_tokens or model.max_seq_length - len(prefix) - len(suffix))
     if window < 1:
         raise ChunkingError(f"max_tokens must be at least 1, got {window}")
+    pad = tokenizer.padding["pad_id"] if tokenizer.padding else 0
+    dimension = getattr(model, "get_embedding_dimension", None)
+    dim = int((dimension or model.get_sentence_embedding_dimension)() or 0)
 
     def embed(text: str) -> tuple[np.ndarray, np.ndarray]:
-        enc = tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, truncation=False
-        )
-        ids, offsets = enc["input_ids"], np.asarray(enc["offset_mapping"], np.int64)
+        enc = tokenizer.encode(text, add_special_tokens=False)
+        ids, offsets = enc.ids, np.asarray(enc.offsets, np.int64).reshape(-1, 2)
         pieces = [ids[i : i + window] for i in range(0, len(ids), window)]
         rows = []
         for b in range(0, len(pieces), batch_size):
-            batch = [
-                tokenizer.build_inputs_with_special_tokens(p) for p in pieces[b : b + batch_size]
-            ]
+            batch = [prefix + p + suffix for p in pieces[b : b + batch_size]]
             width = max(map(len, batch))
-            input_ids = torch.full((len(batch), width), tokenizer.pad_token_id or 0)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            input_ids = np.full((len(batch), width), pad, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
             for r, row in enumerate(batch):
-                input_ids[r, : len(row)] = torch.tensor(row)
+                input_ids[r, : len(row)] = row
                 mask[r, : len(row)] = 1
-            features = {"input_ids": input_ids, "attention_mask": mask}
-            if "token_type_ids" in tokenizer.model_input_names:
-                features["token_type_ids"] = torch.zeros_like(input_ids)
+            features = {
+                "input_ids": torch.from_numpy(input_ids),
+                "attention_mask": torch.from_numpy(mask),
+                "token_type_ids": torch.zeros((len(batch), width), dtype=torch.long),
+            }
             with torch.inference_mode():
                 tokens = model(features)["token_embeddings"].float().cpu().numpy()
-            lead = special // 2  # [CLS] before, [SEP] after
             for r, piece in enumerate(pieces[b : b + batch_size]):
-                rows.append(tokens[r, lead : lead + len(piece)])
-        dim = model.get_sentence_embedding_dimension() or 0
+                rows.append(tokens[r, len(prefix) : len(prefix) + len(piece)])
         vectors = np.concatenate(rows) if rows else np.zeros((0, dim), np.float32)
-        return vectors.astype(np.float32, copy=False), offsets.reshape(-1, 2)
+        return vectors.astype(np.float32, copy=False), offsets
 
     return embed
 
