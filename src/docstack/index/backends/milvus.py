@@ -537,6 +537,12 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, Document
         if node is None:
             return TRUE
         expr, residual = split_filter(node, self._filter_fields())
+        if "null" in expr and not self._server_features().has("nullable"):
+            self._require(
+                "nullable",
+                "docstack's Milvus filters test fields for null (documents may lack a value); "
+                "filter with Milvus 2.5+ or Milvus Lite",
+            )
         if residual is None or expr == FALSE:
             return expr
         # docstack evaluates the rest on the rows Milvus selects for the part it can
