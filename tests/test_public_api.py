@@ -28,6 +28,7 @@ PACKAGES = [
     "docstack.server",
     "docstack.chunking",
     "docstack.video",
+    "docstack.cli",
 ]
 
 

@@ -1,0 +1,277 @@
+"""``docstack info``, ``eval``, ``export`` and ``serve``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from docstack.cli._encoders import CliError
+from docstack.cli._settings import IndexSettings, Manifest, OpenIndex, open_folder
+
+__all__ = ["describe", "run_eval", "run_export", "run_info", "run_serve"]
+
+
+def _open(folder_text: str) -> OpenIndex:
+    folder = Path(folder_text).expanduser()
+    return open_folder(folder, IndexSettings.read(folder))
+
+
+def _disk_size(folder: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass  # a file removed while counting
+    return total
+
+
+def _type_name(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) or str(annotation)
+    return text.replace("typing.", "").replace("docstack.typing.tensor.", "")
+
+
+def describe(opened: OpenIndex) -> dict[str, Any]:
+    """What ``docstack info`` shows, as a dict.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> s = IndexSettings(encoder='hashing:8', encoder_name='hashing:8', encoder_dim=8)
+    >>> info = describe(open_folder(folder, s))
+    >>> info['files'], info['vector_fields']
+    (0, [{'field': 'chunks.embedding', 'dim': 8, 'metric': 'cosine'}])
+    """
+    index, s = opened.index, opened.settings
+    vectors = []
+    levels = [("", index), *((f"{n}.", sub) for n, sub in index.subindices.items())]
+    for prefix, idx in levels:
+        for name, col in idx._schema.vector_columns.items():
+            vectors.append({"field": prefix + name, "dim": col.dim, "metric": col.space})
+    fields = {n: _type_name(f.annotation) for n, f in opened.schema.file.model_fields.items()}
+    on_disk = s.backend == "hnsw" or "path" in s.connection or ".db" in str(s.connection)
+    return {
+        "folder": str(opened.folder.resolve()),
+        "backend": s.backend,
+        "connection": s.connection,
+        "files": index.num_docs(),
+        "kinds": Manifest(opened.folder).kinds(),
+        "chunks": index.subindices["chunks"].num_docs(),
+        "moments": index.subindices["moments"].num_docs(),
+        "encoders": {
+            "text": {"spec": s.encoder, "name": s.encoder_name, "dim": s.encoder_dim},
+            "image": (
+                {"spec": s.image_encoder, "name": s.image_encoder_name, "dim": s.image_encoder_dim}
+                if s.image_encoder
+                else None
+            ),
+        },
+        "chunking": {"size": s.chunk_size, "overlap": s.chunk_overlap},
+        "vector_fields": vectors,
+        "schema": fields,
+        "disk_bytes": _disk_size(opened.folder) if on_disk else None,
+    }
+
+
+def _bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def run_info(args: Any) -> int:
+    """Run ``docstack info``; answers the exit status."""
+    info = describe(_open(args.dir))
+    if args.json:
+        print(json.dumps(info, indent=1))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    text = info["encoders"]["text"]
+    image = info["encoders"]["image"]
+    kinds = ", ".join(f"{k} {n}" for k, n in info["kinds"].items()) or "none"
+    console.print(f"[bold]{info['folder']}[/bold] ({info['backend']})")
+    console.print(
+        f"files: {info['files']} ({kinds}); chunks: {info['chunks']}; "
+        f"video moments: {info['moments']}"
+    )
+    console.print(f"text encoder: {text['name']} ({text['dim']}-d, {text['spec']})")
+    console.print("image encoder: " + (f"{image['name']} ({image['dim']}-d)" if image else "none"))
+    disk = info["disk_bytes"]
+    console.print("disk: " + (_bytes(disk) if disk is not None else "on the server"))
+    vectors = Table(title="vector fields", title_justify="left")
+    for column in ("field", "dim", "metric"):
+        vectors.add_column(column)
+    for v in info["vector_fields"]:
+        vectors.add_row(v["field"], str(v["dim"]), v["metric"])
+    console.print(vectors)
+    schema = Table(title="schema (FileDoc)", title_justify="left")
+    schema.add_column("field")
+    schema.add_column("type", overflow="fold")
+    for name, kind in info["schema"].items():
+        schema.add_row(name, kind)
+    console.print(schema)
+    return 0
+
+
+def _read_queries(path: Path) -> dict[str, str]:
+    queries: dict[str, str] = {}
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise CliError(f"--queries {str(path)!r}: {exc.strerror or exc}") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            qid = next(str(row[k]) for k in ("id", "qid", "_id", "query_id") if k in row)
+            text = next(str(row[k]) for k in ("text", "query") if k in row)
+        except (ValueError, TypeError, StopIteration):
+            raise CliError(
+                f"{path}:{n}: each line must be a JSON object with an id and a text"
+            ) from None
+        queries[qid] = text
+    if not queries:
+        raise CliError(f"--queries {str(path)!r} holds no queries")
+    return queries
+
+
+def _read_qrels(path: Path) -> dict[str, dict[str, float]]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise CliError(f"--qrels {str(path)!r}: {exc.strerror or exc}") from exc
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+            return {str(q): {str(d): float(g) for d, g in docs.items()} for q, docs in data.items()}
+        except (ValueError, AttributeError) as exc:
+            raise CliError(f"{path}: expected {{qid: {{docid: grade}}}} JSON ({exc})") from None
+    qrels: dict[str, dict[str, float]] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) not in (3, 4):
+            raise CliError(f"{path}:{n}: expected 'qid 0 docid grade' (TREC qrels)")
+        qid, doc, grade = parts[0], parts[-2], parts[-1]
+        try:
+            qrels.setdefault(qid, {})[doc] = float(grade)
+        except ValueError:
+            raise CliError(f"{path}:{n}: the grade {grade!r} is not a number") from None
+    return qrels
+
+
+def _doc_ids(qrels: dict, manifest: Manifest, base: Path) -> dict[str, dict[str, float]]:
+    """Qrels' document names (paths, unique file names or ids) as the index's file ids."""
+    lookup: dict[str, str] = {}
+    names: dict[str, list[str]] = {}
+    for fid, entry in manifest.files.items():
+        lookup[fid] = fid
+        lookup[entry["path"]] = fid
+        names.setdefault(os.path.basename(entry["path"]), []).append(fid)
+    lookup.update({name: ids[0] for name, ids in names.items() if len(ids) == 1})
+    out: dict[str, dict[str, float]] = {}
+    for qid, docs in qrels.items():
+        mapped = out.setdefault(qid, {})
+        for doc, grade in docs.items():
+            fid = lookup.get(doc)
+            for root in (base, Path.cwd()):
+                if fid is None:
+                    fid = lookup.get(str((root / doc).resolve()))
+            mapped[fid or doc] = grade
+    return out
+
+
+def run_eval(args: Any) -> int:
+    """Run ``docstack eval``; answers the exit status."""
+    from docstack.cli._search import search_files
+    from docstack.retrieval import DEFAULT_METRICS, evaluate
+
+    opened = _open(args.index)
+    queries = _read_queries(Path(args.queries))
+    qrels_path = Path(args.qrels)
+    qrels = _doc_ids(_read_qrels(qrels_path), Manifest(opened.folder), qrels_path.parent)
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+
+    def run(query: str) -> list[str]:
+        return [h.file_id for h in search_files(opened, query, args.mode, None, args.limit)[0]]
+
+    run.__name__ = args.mode
+    result = evaluate(opened.index, queries, qrels, mode=run, metrics=metrics or DEFAULT_METRICS)
+    print(result.summary())
+    return 0
+
+
+def _pages(index: Any, size: int = 256) -> Any:
+    offset = 0
+    while True:
+        page = index.filter({}, limit=size, offset=offset)
+        if not len(page):
+            return
+        yield page
+        offset += len(page)
+
+
+def run_export(args: Any) -> int:
+    """Run ``docstack export``; answers the exit status."""
+    opened = _open(args.dir)
+    out = Path(args.out).expanduser()
+    if not out.parent.is_dir():
+        raise CliError(f"--out {str(out)!r}: the folder {str(out.parent)!r} does not exist")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    count = 0
+    try:
+        if args.to == "jsonl":
+            with open(tmp, "w", encoding="utf-8") as f:
+                for page in _pages(opened.index):
+                    for doc in page:
+                        f.write(doc.to_json() + "\n")
+                    count += len(page)
+        else:
+            from docstack.array import DocList
+
+            docs = [d for page in _pages(opened.index) for d in page]
+            count = len(docs)
+            DocList[opened.schema.file](docs).to_parquet(tmp)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    print(f"exported {count} files to {out}")
+    return 0
+
+
+def run_serve(args: Any) -> int:
+    """Run ``docstack serve`` until interrupted; answers the exit status."""
+    if args.writable and not args.api_key:
+        from docstack.cli._parser import UsageError
+
+        raise UsageError("--writable needs --api-key KEY")
+    opened = _open(args.dir)
+    from docstack._internal.optional import import_optional
+    from docstack.server import create_app
+
+    uvicorn = import_optional("uvicorn", "server")
+    roots = sorted({os.path.dirname(e["path"]) for e in Manifest(opened.folder).files.values()})
+    name = opened.folder.resolve().name or "default"
+    app = create_app(
+        {name: opened.index},
+        writable=args.writable,
+        api_key=args.api_key,
+        media_roots=roots,
+        title=f"docstack: {name}",
+    )
+    print(f"serving {opened.folder} on http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
