@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+from itertools import repeat
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, NamedTuple, Optional
@@ -38,6 +39,9 @@ class Chunk(NamedTuple):
     start: int
     end: int
     embedding: Optional[np.ndarray] = None
+
+
+_new_tuple = tuple.__new__
 
 
 def require(module: str, package: str) -> ModuleType:
@@ -82,7 +86,9 @@ def chunks_from_spans(text: str, starts: np.ndarray, ends: np.ndarray) -> list[C
     [Chunk(text='ab', start=0, end=2, embedding=None), Chunk(text='cd', start=3, end=5, embedding=None)]
     """
     s, e = starts.tolist(), ends.tolist()
-    return list(map(Chunk, map(text.__getitem__, map(slice, s, e)), s, e))
+    texts = map(text.__getitem__, map(slice, s, e))
+    # tuple.__new__ skips the namedtuple's Python-level __new__ (a third of the cost)
+    return list(map(_new_tuple, repeat(Chunk), zip(texts, s, e, repeat(None))))
 
 
 class Chunker(abc.ABC):

@@ -84,9 +84,8 @@ def _one_byte(text: str) -> np.ndarray:
     characters of ``_WIDE`` as their stand-ins, any other as ``_OTHER``."""
     if text.isascii():
         return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    codes = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
-    if codes.size != len(text):  # characters beyond the BMP took two code units
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    # UTF-32 (one code unit per character) costs about as little as UTF-16 from any string
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     wide = np.flatnonzero(codes > 255)
     out = codes.astype(np.uint8)
     if wide.size:
