@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
@@ -103,9 +104,21 @@ def _chunk_hits(opened: OpenIndex, query: str, mode: str, flt: Any, limit: int) 
         fetch *= 4
 
 
-def _snippet(text: str, width: int = 160) -> str:
+def _snippet(text: str, query: str = "", width: int = 160) -> str:
+    """``text`` on one line, cut to ``width`` characters around the first query word in it.
+
+    >>> _snippet('a ' * 100 + 'needle here', 'needle', width=20)
+    '… a a a a needle here'
+    """
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+    if len(flat) <= width:
+        return flat
+    lower = flat.lower()
+    found = [lower.find(w) for w in re.findall(r"\w{2,}", query.lower())]
+    first = min((i for i in found if i >= 0), default=0)
+    start = max(0, min(first - width // 4, len(flat) - width + 1))
+    piece = flat[start : start + width - 1].strip()
+    return ("… " if start else "") + piece + ("…" if start + width - 1 < len(flat) else "")
 
 
 def _clock(seconds: float) -> str:
@@ -127,7 +140,7 @@ def search_files(
     for g in groups:
         best = g.chunks[0]
         chunk = {"start": best.start, "end": best.end, "position": best.chunk_position}
-        snippet = _snippet(best.text)
+        snippet = _snippet(best.text, query)
         hits[g.parent_id] = Hit(0, g.score, g.parent_id, best.path, best.kind, snippet, chunk)
     score_kind = SCORE_KINDS[mode]
     if opened.image_encoder is None or mode == "text":
@@ -172,9 +185,14 @@ def print_table(hits: list[Hit], score_kind: str, query: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(hits)} files for {query!r}", title_justify="left")
+    table = Table(
+        title=f"{len(hits)} files for {query!r}",
+        title_justify="left",
+        caption=f"scores: {score_kind}, higher is better",
+        caption_justify="left",
+    )
     table.add_column("#", justify="right")
-    table.add_column(f"score ({score_kind}, higher is better)", justify="right")
+    table.add_column("score", justify="right")
     table.add_column("kind")
     table.add_column("path", overflow="fold")
     table.add_column("best match", overflow="fold")
