@@ -61,3 +61,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"docstack: error: {message}", file=sys.stderr)
         return 1
+    finally:
+        if "docstack.cli._settings" in sys.modules:
+            from docstack.cli._settings import close_all
+
+            close_all()

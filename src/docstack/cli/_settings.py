@@ -16,7 +16,15 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from docstack.cli._encoders import CliError
 
-__all__ = ["IndexSettings", "Manifest", "OpenIndex", "open_folder", "open_index", "write_json"]
+__all__ = [
+    "IndexSettings",
+    "Manifest",
+    "OpenIndex",
+    "close_all",
+    "open_folder",
+    "open_index",
+    "write_json",
+]
 
 SETTINGS_FILE = "docstack.json"
 MANIFEST_FILE = "docstack-files.json"
@@ -192,6 +200,12 @@ class OpenIndex(NamedTuple):
     image_encoder: Any
     index: Any
 
+    def close(self) -> None:
+        """Close the index (an embedded index holds its folder until closed)."""
+        close = getattr(self.index, "close", None)
+        if close is not None:
+            close()
+
 
 def open_folder(
     folder: Path,
@@ -230,4 +244,18 @@ def open_folder(
         )
     schema = file_schema(text, image)
     index = open_index(folder, settings, schema.file)
-    return OpenIndex(folder, settings, schema, text, image, index)
+    opened = OpenIndex(folder, settings, schema, text, image, index)
+    _OPENED.append(opened)
+    return opened
+
+
+_OPENED: list[OpenIndex] = []
+
+
+def close_all() -> None:
+    """Close every index :func:`open_folder` opened (what ``main`` does when a command ends).
+
+    >>> close_all()
+    """
+    while _OPENED:
+        _OPENED.pop().close()
