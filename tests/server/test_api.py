@@ -203,9 +203,7 @@ def test_search_by_uploaded_image(client):
     assert all(d["title"].startswith("green") for d in r.json()["documents"])
     data = {"limit": "30", "filter": '{"year": {"$lt": 2010}}'}
     r = client.post("/api/indexes/products/search/image", files=files, data=data)
-    assert ids(r.json()) == ["p1", "p6"][: len(ids(r.json()))] or all(
-        d["year"] < 2010 for d in r.json()["documents"]
-    )
+    assert r.status_code == 200 and len(ids(r.json())) == 10
     assert all(d["year"] < 2010 for d in r.json()["documents"])
 
 

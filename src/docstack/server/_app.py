@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
 from docstack.errors import DocstackError, MissingDependencyError
 from docstack.index._base import DocumentIndex
@@ -15,7 +15,6 @@ from docstack.server._guards import BodyLimit, error_status, validation_text
 __all__ = ["create_app"]
 
 STATIC = Path(__file__).parent / "static"
-Tensors = Literal["full", "summary"]
 
 
 def _fastapi() -> Any:
