@@ -50,6 +50,51 @@ def corpora(mb: float) -> dict[str, str]:
     return out
 
 
+def bench_corpus(name: str, text: str, pairs: int, chunkers: tuple, splitters: tuple) -> None:
+    """Print the rows of one corpus."""
+    from docstack.chunking import chunk
+    from docstack.documents import TextDoc
+
+    fixed, sentences, recursive = chunkers
+    sts_fixed, sts_small, sts_recursive, segmenter = splitters
+    mb = len(text.encode("utf-8")) / 1e6
+
+    def row(label, ours, theirs, n=mb):
+        a, b = in_turns(ours, theirs, pairs=pairs)
+        print(f"{name:7} {label:34} {n / a:13.1f} {n / b:12.1f} {b / a:6.2f}")
+
+    row(
+        "characters 1000/200 vs sts",
+        lambda: fixed.split(text),
+        lambda: sts_fixed.chunk_indices(text),
+    )
+    row(
+        "sentences vs sts(200)",
+        lambda: sentences.split(text),
+        lambda: sts_small.chunk_indices(text),
+    )
+    piece = text[:200_000]
+    row(
+        "sentences vs pysbd (200 kB)",
+        lambda: sentences.split(piece),
+        lambda: segmenter.segment(piece),
+        n=len(piece.encode("utf-8")) / 1e6,
+    )
+    row(
+        "recursive 1000 vs its sts",
+        lambda: recursive.split(text),
+        lambda: sts_recursive.chunk_indices(text),
+    )
+    docs = [TextDoc(text=text[i : i + 10_000]) for i in range(0, len(text), 10_000)]
+    t0 = time.perf_counter()
+    seconds, out = best_of(lambda: chunk(docs, sentences), repeats=2)
+    n_chunks = sum(len(d.chunks) for d in out)
+    print(
+        f"{name:7} {'chunk() docs -> ChunkDocs (sent.)':34} {mb / seconds:13.1f} "
+        f"{'':>12} {'':>6}  ({n_chunks} chunks, {time.perf_counter() - t0:.1f} s)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=4.0, help="corpus size in MB")
@@ -59,64 +104,25 @@ def main() -> None:
     import pysbd
     from semantic_text_splitter import TextSplitter
 
-    from docstack.chunking import (
-        FixedSizeChunker,
-        RecursiveChunker,
-        SentenceChunker,
-        chunk,
+    from docstack.chunking import FixedSizeChunker, RecursiveChunker, SentenceChunker
+
+    chunkers = (FixedSizeChunker(1000, overlap=200), SentenceChunker(), RecursiveChunker(1000))
+    splitters = (
+        TextSplitter(1000, overlap=200),
+        TextSplitter(200),
+        TextSplitter(1000),
+        pysbd.Segmenter(language="en", clean=False, char_span=True),
     )
-    from docstack.documents import TextDoc
 
-    fixed = FixedSizeChunker(1000, overlap=200)
-    sentences = SentenceChunker()
-    recursive = RecursiveChunker(1000)
-    sts_fixed = TextSplitter(1000, overlap=200)
-    sts_small = TextSplitter(200)
-    sts_recursive = TextSplitter(1000)
-    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, ")
-    print(f"python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; "
+        f"python {platform.python_version()}"
+    )
     header = f"{'corpus':7} {'operation':34} {'docstack MB/s':>13} {'direct MB/s':>12} {'ratio':>6}"
     print(header)
     print("-" * len(header))
     for name, text in corpora(args.mb).items():
-        mb = len(text.encode("utf-8")) / 1e6
-
-        def row(label, ours, theirs, n=mb):
-            a, b = in_turns(ours, theirs, pairs=args.pairs)
-            print(f"{name:7} {label:34} {n / a:13.1f} {n / b:12.1f} {b / a:6.2f}")
-
-        row(
-            "characters 1000/200 vs sts",
-            lambda: fixed.split(text),
-            lambda: sts_fixed.chunk_indices(text),
-        )
-        row(
-            "sentences vs sts(200)",
-            lambda: sentences.split(text),
-            lambda: sts_small.chunk_indices(text),
-        )
-        piece = text[:200_000]
-        row(
-            "sentences vs pysbd (200 kB)",
-            lambda: sentences.split(piece),
-            lambda: segmenter.segment(piece),
-            n=len(piece.encode("utf-8")) / 1e6,
-        )
-        row(
-            "recursive 1000 vs its sts",
-            lambda: recursive.split(text),
-            lambda: sts_recursive.chunk_indices(text),
-        )
-        docs = [TextDoc(text=text[i : i + 10_000]) for i in range(0, len(text), 10_000)]
-        t0 = time.perf_counter()
-        seconds, out = best_of(lambda: chunk(docs, sentences), repeats=2)
-        n_chunks = sum(len(d.chunks) for d in out)
-        print(
-            f"{name:7} {'chunk() docs -> ChunkDocs (sent.)':34} {mb / seconds:13.1f} "
-            f"{'':>12} {'':>6}  ({n_chunks} chunks, {time.perf_counter() - t0:.1f} s)"
-        )
+        bench_corpus(name, text, args.pairs, chunkers, splitters)
 
 
 if __name__ == "__main__":

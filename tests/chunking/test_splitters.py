@@ -247,3 +247,10 @@ def test_offsets_always_slice_the_text(text, size, overlap):
     assert all(c.text == c.text.strip() for c in sentences)
     covered = "".join(c.text for c in sentences)
     assert sorted("".join(covered.split())) == sorted("".join(text.split()))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(TEXTS, min_size=2, max_size=5), st.integers(1, 3), st.sampled_from([None, 15]))
+def test_sentence_batches_split_each_text_as_alone(texts, count, size):
+    chunker = SentenceChunker(sentences=count, overlap=count - 1, size=size)
+    assert chunker.split_batch(texts) == [chunker.split(t) for t in texts]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import abc
 import importlib
-from itertools import repeat
 from collections.abc import Sequence
+from itertools import repeat
 from types import ModuleType
 from typing import Any, NamedTuple, Optional
 

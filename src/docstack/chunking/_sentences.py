@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Optional
 
 import numpy as np
@@ -77,6 +78,7 @@ def _abbreviation_keys() -> np.ndarray:
 
 _ABBREV_KEYS = _abbreviation_keys()
 _EMPTY = np.zeros(0, np.int64)
+_SEPARATOR = "\n\n"
 
 
 def _one_byte(text: str) -> np.ndarray:
@@ -324,3 +326,30 @@ class SentenceChunker(Chunker):
 
     def _split(self, text: str) -> list[Chunk]:
         return chunks_from_spans(text, *self.spans(text))
+
+    def split_prepared_batch(self, texts: Sequence[str]) -> list[list[Chunk]]:
+        """Chunk many texts with one pass of the sentence rules over all of them.
+
+        The texts are joined with blank lines (which always end a sentence), split once,
+        and the sentences handed back to their texts.
+
+        >>> [[c.text for c in cs] for cs in SentenceChunker().split_prepared_batch(['A b. C d.', 'E.'])]
+        [['A b.', 'C d.'], ['E.']]
+        """
+        if self.engine != "fast" or len(texts) < 2:
+            return super().split_prepared_batch(texts)
+        joined = _SEPARATOR.join(texts)
+        starts, ends = sentence_spans(joined)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        offsets = np.concatenate(([0], np.cumsum(lengths + len(_SEPARATOR))[:-1]))
+        # which text each sentence lies in, and where each text's sentences begin
+        bounds = np.searchsorted(starts, offsets)
+        bounds = np.append(bounds, starts.size)
+        out = []
+        for i, text in enumerate(texts):
+            lo, hi = bounds[i], bounds[i + 1]
+            s, e = starts[lo:hi] - offsets[i], ends[lo:hi] - offsets[i]
+            if (self.sentences > 1 or self.size is not None) and s.size:
+                s, e = group_spans(s, e, self.sentences, self.overlap, self.size)
+            out.append(chunks_from_spans(text, s, e))
+        return out
