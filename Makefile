@@ -23,7 +23,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
 
-test: $(STAMP) lint
+# the full Milvus 2.3 server (PyPI `milvus`) runs from its own environment: it needs an older
+# pymilvus, setuptools and marshmallow than docstack's; the tests start and stop it
+MILVUS23 := tmp/venv-milvus23
+$(MILVUS23)/.installed:
+	$(PYTHON) -m venv $(MILVUS23)
+	$(MILVUS23)/bin/pip install "milvus==2.3.5" "pymilvus<2.4" "setuptools<81" "marshmallow<4"
+	touch $@
+
+test: $(STAMP) $(MILVUS23)/.installed lint
 	$(BIN)/python -m pytest -q
 
 # DocArray 0.41 runs in its own environment: its DocVec needs numpy<2

@@ -151,3 +151,16 @@ def test_qdrant_records_the_encoder_in_the_collection(tmp_path):
     _reopen_checks(
         lambda enc: QdrantDocumentIndex[_doc_class(enc)](path=path, collection_name="notes")
     )
+
+
+def test_an_encoder_without_embed_from_embeds_queries_only():
+    class Given(BaseDoc):
+        text: str
+        embedding: NdArray[4] = Field(json_schema_extra={"encoder": Hashing()})
+
+    with pytest.raises(ValueError):
+        Given(text="no vector")  # still required: nothing computes it
+    index = InMemoryExactNNIndex[Given]()
+    enc = Hashing()
+    index.index([Given(id=t, text=t, embedding=enc.encode([t])[0]) for t in ("ab", "cd ef")])
+    assert index.find("cd ef", search_field="embedding", limit=1).documents.id == ["cd ef"]

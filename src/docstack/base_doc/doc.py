@@ -42,7 +42,7 @@ def _take_encoders(cls: type) -> bool:
     changed = False
     for name, info in cls.model_fields.items():
         extra = info.json_schema_extra
-        if not isinstance(extra, dict) or "embed_from" not in extra:
+        if not isinstance(extra, dict) or ("embed_from" not in extra and "encoder" not in extra):
             continue
         encoder = extra.get("encoder")
         if encoder is not None and not isinstance(encoder, str):
@@ -51,7 +51,7 @@ def _take_encoders(cls: type) -> bool:
                 **extra,
                 "encoder": str(getattr(encoder, "name", "") or type(encoder).__name__),
             }
-        if info.is_required():
+        if "embed_from" in extra and info.is_required():
             info.default = None
             changed = True
     type.__setattr__(cls, "__docstack_encoders__", encoders)

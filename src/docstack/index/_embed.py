@@ -10,7 +10,8 @@
 vector without calling the model when the document's source is unchanged; ``find('a query',
 search_field='embedding')`` embeds the query with the same encoder. ``embed_from`` may name
 several fields (``('text', 'image')``): each document is embedded from the first of them it
-has, so texts and images share one vector field of a multimodal encoder.
+has, so texts and images share one vector field of a multimodal encoder. A field with an
+``encoder`` and no ``embed_from`` embeds queries only: documents bring their own vectors.
 
 The index records each encoder's name and dimension; opening it with another is an
 :class:`EncoderMismatchError`, never a silent drift.
@@ -109,10 +110,11 @@ def embed_specs(schema: IndexSchema) -> dict[str, EmbedSpec]:
     specs: dict[str, EmbedSpec] = {}
     for name, col in schema.vector_columns.items():
         raw = col.config.get("embed_from")
-        if raw is None:
+        if raw is None and col.config.get("encoder") is None:
             continue
-        sources = (raw,) if isinstance(raw, str) else tuple(raw)
-        if not sources or not all(isinstance(s, str) and s for s in sources):
+        # an encoder without embed_from embeds queries only: documents bring their vectors
+        sources = () if raw is None else (raw,) if isinstance(raw, str) else tuple(raw)
+        if raw is not None and (not sources or not all(isinstance(s, str) and s for s in sources)):
             raise ValueError(f"field {name!r}: embed_from must name a field, got {raw!r}")
         encoder = _encoder_of(schema.doc_type, col)
         prefix = col.path[:-1]
@@ -155,7 +157,7 @@ def _encoder_of(doc_type: type, col: Column) -> Any:
         encoder = col.config.get("encoder")
     if encoder is None or isinstance(encoder, str):
         raise ValueError(
-            f"field {col.name!r} declares embed_from but no encoder: give "
+            f"field {col.name!r} declares embed_from or encoder but no encoder object: give "
             "Field(embed_from=..., encoder=SomeEncoder(...)) a docstack.embed.Encoder"
         )
     for attr in ("name", "dim", "modalities", "encode", "encode_query"):
@@ -220,6 +222,8 @@ def fill_vectors(
         return out
     cols = index._schema.columns
     for name, spec in specs.items():
+        if not spec.sources:
+            continue
         path = cols[name].path
         todo: list[int] = []
         chosen: list[tuple[str, Any, str]] = []  # (source column, value, modality)

@@ -146,10 +146,10 @@ def encoder_of(index: DocumentIndex, column: Column) -> Any:
     >>> encoder_of(index, index._schema.columns['emb']) is None
     True
     """
-    encoder = getattr(column, "encoder", None)
-    if encoder is None:
-        encoder = column.config.get("encoder")
-    return encoder if hasattr(encoder, "encode") else None
+    from docstack.index._embed import embed_specs
+
+    spec = embed_specs(index._schema).get(column.name)
+    return None if spec is None else spec.encoder
 
 
 def _encoder_info(encoder: Any, column: Column) -> dict[str, Any] | None:
