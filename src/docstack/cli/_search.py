@@ -168,7 +168,7 @@ def _with_images(opened: OpenIndex, query: str, flt: Any, limit: int, hits: dict
             )
     lists = [list(hits), list(image_hits), list(moment_hits)]
     ids, scores = reciprocal_rank_fusion([x for x in lists if x])
-    by_id = {**moment_hits, **image_hits, **hits}
+    by_id = {**hits, **image_hits, **moment_hits}  # a moment or image says more than a name
     return [by_id[i]._replace(score=float(s)) for i, s in zip(ids, scores)]
 
 
