@@ -1,6 +1,8 @@
 """docstack against the full Milvus 2.3.5 server: what it supports works with the same
 answers as Milvus Lite, and what it lacks (BM25, nullable values, several vector fields,
-hybrid_search) is a MilvusFeatureError naming the feature and the version, or the planner."""
+hybrid_search) is a MilvusFeatureError naming the feature and the version, or the planner.
+Filters compile without 'is not null' guards there (no value can be missing), and give the
+exact index's answers, list fields stored as ARRAY included."""
 
 from __future__ import annotations
 
@@ -23,10 +25,15 @@ from docstack.index.backends.milvus import MilvusFeatureError  # noqa: E402
 _NAMES = itertools.count()
 
 
+HOSTILE = ['say "hi"', "back\\slash", "it's", '" or 1==1 or "', "end\\", "tab\tnew\nline", "ü"]
+
+
 class Doc(BaseDoc):
     title: str
     n: int
     meta: dict = {}
+    tags: list[str] = []
+    nums: list[int] = []
     emb: NdArray[8]
 
 
@@ -38,7 +45,16 @@ def _docs(n: int = 60) -> list[Doc]:
     rng = np.random.default_rng(7)
     emb = rng.standard_normal((n, 8)).astype(np.float32)
     return [
-        Doc(id=f"d{i}", title=f"t{i % 7}", n=i, meta={"k": i % 3}, emb=emb[i]) for i in range(n)
+        Doc(
+            id=f"d{i}",
+            title=HOSTILE[i % 7] if i % 3 == 0 else f"t{i % 7}",
+            n=i,
+            meta={"k": i % 3},
+            tags=HOSTILE[i % 5 : i % 5 + i % 3],
+            nums=list(range(-(i % 4), i % 3)),
+            emb=emb[i],
+        )
+        for i in range(n)
     ]
 
 
@@ -58,9 +74,15 @@ def test_the_server_is_2_3_and_its_features_are_read(loaded):
     assert features.version.startswith("v2.3")
     assert not features.has("bm25") and not features.has("hybrid_search")
     assert features.has("array")
+    from pymilvus import DataType
+
+    fields = {
+        f["name"]: f for f in index._client.describe_collection(index.collection_name)["fields"]
+    }
+    assert fields["tags"]["type"] == DataType.ARRAY and fields["meta"]["type"] == DataType.JSON
 
 
-def test_find_and_get_match_the_exact_index_and_filters_name_nullable(loaded):
+def test_find_and_get_match_the_exact_index(loaded):
     index, reference, docs = loaded
     assert len(index) == len(docs)
     q = np.asarray(docs[3].emb) + 0.1
@@ -69,9 +91,63 @@ def test_find_and_get_match_the_exact_index_and_filters_name_nullable(loaded):
     assert a.documents.id == b.documents.id
     np.testing.assert_allclose(a.scores, b.scores, rtol=1e-6)
     assert index["d5"].meta == {"k": 2}
-    # docstack's filters guard each comparison with 'is not null', which 2.3 cannot parse
-    with pytest.raises(MilvusFeatureError, match=r"v2\.3.*nullable.*Milvus 2\.5"):
-        index.filter({"n": {"$lt": 4}})
+    assert index["d7"].tags == docs[7].tags and index["d7"].nums == docs[7].nums
+
+
+FILTERS = (
+    [
+        {"n": 5},
+        {"n": {"$gte": 10, "$lt": 20.5}},
+        {"n": {"$in": [1, 4, 100, None]}},
+        {"n": {"$nin": [1, 2, 3]}, "title": {"$neq": "t1"}},
+        {"$or": [{"n": {"$lt": 3}}, {"title": "t4"}]},
+        {"$not": {"$and": [{"n": {"$gt": 5}}, {"title": {"$in": ["t1", "t2"]}}]}},
+        {"title": {"$exists": True}, "n": {"$lte": 2**70}},
+        {"title": {"$exists": False}},
+        {"title": {"$eq": None}},
+        {"title": {"$gt": "t3"}},
+    ]
+    + [{"title": h} for h in HOSTILE]
+    + [{"title": {"$in": HOSTILE[:4]}}]
+)
+
+LIST_FILTERS = [
+    {"tags": HOSTILE[1]},
+    {"tags": {"$in": HOSTILE[:2]}},
+    {"tags": {"$nin": [HOSTILE[0]]}},
+    {"tags": {"$size": 0}},
+    {"nums": -2},
+    {"nums": {"$in": [-3, 1]}},
+    {"nums": {"$size": 3}, "n": {"$gt": 10}},
+    {"$or": [{"nums": {"$gt": 1}}, {"tags": {"$regex": "^b"}}]},
+]
+
+
+@pytest.mark.parametrize("query", FILTERS + LIST_FILTERS, ids=repr)
+def test_filters_give_the_exact_index_answers(loaded, query):
+    index, _, docs = loaded
+    assert index.filter(query, limit=100).id == expected_ids(docs, query)
+
+
+def expected_ids(docs, query):
+    """The portable language's answer (the exact index's), evaluated over the documents."""
+    from docstack._internal.query import evaluate, parse_filter
+
+    columns = {(f,): [getattr(d, f) for d in docs] for f in ("title", "n", "tags", "nums")}
+    mask = evaluate(parse_filter(query), columns.__getitem__, len(docs))
+    return [d.id for d, keep in zip(docs, mask) if keep]
+
+
+def test_filtered_search_matches_the_exact_index(loaded):
+    index, reference, docs = loaded
+    q = np.asarray(docs[11].emb)
+    where = {"$or": [{"n": {"$lt": 30}}, {"title": HOSTILE[0]}]}
+    a, b = (
+        i.execute_query(i.build_query().find(q, search_field="emb").filter(where).build(limit=7))
+        for i in (index, reference)
+    )
+    assert a.documents.id == b.documents.id
+    np.testing.assert_allclose(a.scores, b.scores, rtol=1e-6)
 
 
 def test_upsert_is_fresh_and_delete_removes(milvus23_uri):  # noqa: F811

@@ -13,7 +13,12 @@ The semantics are those of :func:`docstack._internal.query.evaluate`, as for the
 (:mod:`docstack.index._sql_filter`, whose exact-bound helpers this module shares): every
 expression is two-valued (a comparison is guarded by ``is not null``, so ``not`` negates
 exactly, missing values included), comparisons between incomparable types are false, and
-numbers compare exactly.
+numbers compare exactly. On a server without nullable fields (before Milvus 2.5, whose parser
+has no ``is null``) no stored value is missing, and ``nulls=False`` leaves the guards out.
+
+List fields stored as ``ARRAY`` (kind ``'array'``) match a scalar condition when an element
+does: ``$eq``/``$in`` become ``array_contains_any`` and ``$size``
+``array_length``; an order comparison, ``$regex`` or a whole-list operand runs in docstack.
 
 Example
 -------
@@ -68,10 +73,13 @@ class NotExpressible(Exception):
 @dataclass(frozen=True)
 class MilvusField:
     """A filterable docstack column as stored in Milvus: its field ``name`` and ``kind``
-    (``'str'``, ``'int'``, ``'float'`` or ``'bool'``)."""
+    (``'str'``, ``'int'``, ``'float'``, ``'bool'``; ``'array'`` for a list stored as an
+    ``ARRAY`` of ``element`` values, ``'json'`` for a list stored as JSON, which only docstack
+    can filter)."""
 
     name: str
     kind: str
+    element: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,12 +116,26 @@ def _label(path: tuple[str, ...]) -> str:
     return "__".join(path)
 
 
-def compile_expr(node: Any, fields: Mapping[tuple[str, ...], MilvusField]) -> str:
+def compile_expr(
+    node: Any, fields: Mapping[tuple[str, ...], MilvusField], nulls: bool = True
+) -> str:
     """The Milvus expression of a filter tree, or :data:`TRUE`/:data:`FALSE` when the answer
     does not depend on the row.
 
+    ``nulls=False`` compiles for a collection in which no value is missing (a server without
+    nullable fields), without ``is null`` tests.
+
     Raises :class:`NotExpressible` when a part cannot be written for Milvus, and
     :class:`~docstack._internal.query.FilterError` for a field that cannot be filtered on.
+
+    Example
+    -------
+    >>> from docstack._internal.query import parse_filter
+    >>> fields = {('n',): MilvusField('n', 'int'), ('tags',): MilvusField('tags', 'array', 'str')}
+    >>> compile_expr(parse_filter({'n': {'$in': [1, None]}}), fields, nulls=False)
+    '(n in [1])'
+    >>> compile_expr(parse_filter({'tags': {'$nin': ['a', 'b']}}), fields)
+    '(not (tags is not null and array_contains_any(tags, ["a", "b"])))'
     """
     if isinstance(node, RawExpression):
         return f"({node.expr})"
@@ -124,15 +146,15 @@ def compile_expr(node: Any, fields: Mapping[tuple[str, ...], MilvusField]) -> st
             raise FilterError(
                 f"field {_label(node.path)!r} cannot be filtered on; filterable fields: {names}"
             )
-        return _comparison(field, node.op, node.value, _label(node.path))
+        return _comparison(field, node.op, node.value, _label(node.path), nulls)
     if isinstance(node, Not):
-        return _negate(compile_expr(node.child, fields))
+        return _negate(compile_expr(node.child, fields, nulls))
     if isinstance(node, (And, Or)):
         is_and = isinstance(node, And)
         neutral, absorbing = (TRUE, FALSE) if is_and else (FALSE, TRUE)
         parts: list[str] = []
         for child in node.children:
-            expr = compile_expr(child, fields)
+            expr = compile_expr(child, fields, nulls)
             if expr == absorbing:
                 return absorbing
             if expr != neutral:
@@ -146,7 +168,7 @@ def compile_expr(node: Any, fields: Mapping[tuple[str, ...], MilvusField]) -> st
 
 
 def split_filter(
-    node: Any, fields: Mapping[tuple[str, ...], MilvusField]
+    node: Any, fields: Mapping[tuple[str, ...], MilvusField], nulls: bool = True
 ) -> tuple[str, FilterNode | None]:
     """``(expression, residual)``: what Milvus evaluates, and what docstack must still check on
     the rows it returns (``None`` when Milvus does it all).
@@ -163,7 +185,7 @@ def split_filter(
     ('(n is not null and n == 1)', '$regex')
     """
     try:
-        return compile_expr(node, fields), None
+        return compile_expr(node, fields, nulls), None
     except NotExpressible:
         pass
     if not isinstance(node, And):
@@ -172,7 +194,7 @@ def split_filter(
     rest: list[FilterNode] = []
     for child in node.children:
         try:
-            expr = compile_expr(child, fields)
+            expr = compile_expr(child, fields, nulls)
         except NotExpressible:
             rest.append(child)
             continue
@@ -194,42 +216,59 @@ def _negate(expr: str) -> str:
     return f"(not {expr})"
 
 
-def _comparison(field: MilvusField, op: str, value: Any, label: str) -> str:
+def _present(name: str, condition: str, nulls: bool) -> str:
+    """``condition`` on rows holding a value (every row, when no value can be missing)."""
+    return f"({name} is not null and {condition})" if nulls else f"({condition})"
+
+
+def _not_null(name: str, nulls: bool) -> str:
+    return f"({name} is not null)" if nulls else TRUE
+
+
+def _is_null(name: str, nulls: bool) -> str:
+    return f"({name} is null)" if nulls else FALSE
+
+
+def _comparison(field: MilvusField, op: str, value: Any, label: str, nulls: bool) -> str:
     name = field.name
+    if field.kind == "json":
+        raise NotExpressible("a list stored as JSON")
     if op == "$exists":
-        return f"({name} is not null)" if value else f"({name} is null)"
+        return _not_null(name, nulls) if value else _is_null(name, nulls)
     if op == "$neq":
-        return _negate(_comparison(field, "$eq", value, label))
+        return _negate(_comparison(field, "$eq", value, label, nulls))
     if op == "$nin":
-        return _negate(_comparison(field, "$in", value, label))
+        return _negate(_comparison(field, "$in", value, label, nulls))
+    if field.kind == "array":
+        return _array_match(field, op, value, label, nulls)
     if op in ("$regex", "$size"):
         raise NotExpressible(f"{op} has no Milvus equivalent")
     if op == "$eq":
         kind, operand = _classify(value, op, label)
         if kind == "none":
-            return f"({name} is null)"
+            return _is_null(name, nulls)
         if field.kind == "bool":
             accepted = {b for b in (False, True) if kind == "num" and int(b) == operand}
-            return _bool_match(name, accepted)
+            return _bool_match(name, accepted, nulls)
         literal = _literal(field.kind, kind, operand)
         if literal is None:
             return FALSE
-        return f"({name} is not null and {name} == {literal})"
+        return _present(name, f"{name} == {literal}", nulls)
     if op == "$in":
-        return _in(field, value, label)
+        return _in(field, value, label, nulls)
     if op in _ORDER:
         kind, operand = _classify(value, op, label)
-        return _order(field, op, kind, operand)
+        return _order(field, op, kind, operand, nulls)
     raise FilterError(f"unknown operator {op!r} for field {label!r}")
 
 
-def _bool_match(name: str, accepted: set[bool]) -> str:
+def _bool_match(name: str, accepted: set[bool], nulls: bool) -> str:
     if accepted == {True, False}:
-        return f"({name} is not null)"
+        return _not_null(name, nulls)
     if accepted == {True}:
-        return f"({name} is not null and {name} == true)"
+        return _present(name, f"{name} == true", nulls)
     if accepted == {False}:
-        return f"({name} is not null and {name} == false)"
+        return _present(name, f"{name} == false", nulls)
     return FALSE
 
 
@@ -244,7 +283,7 @@ def _literal(column_kind: str, kind: str, operand: Any) -> str | None:
     return _number(bound)
 
 
-def _in(field: MilvusField, values: tuple[Any, ...], label: str) -> str:
+def _in(field: MilvusField, values: tuple[Any, ...], label: str, nulls: bool) -> str:
     name = field.name
     has_none = False
     literals: list[str] = []
@@ -264,28 +303,29 @@ def _in(field: MilvusField, values: tuple[Any, ...], label: str) -> str:
             if lit not in literals:
                 literals.append(lit)
     if field.kind == "bool":
-        expr = _bool_match(name, bools)
+        expr = _bool_match(name, bools, nulls)
     elif not literals:
         expr = FALSE
     else:
-        expr = f"({name} is not null and {name} in [{', '.join(literals)}])"
-    if has_none:
+        expr = _present(name, f"{name} in [{', '.join(literals)}]", nulls)
+    if has_none and nulls:
         null = f"({name} is null)"
         return null if expr == FALSE else f"({null} or {expr})"
     return expr
 
 
-def _order(field: MilvusField, op: str, kind: str, operand: Any) -> str:
+def _order(field: MilvusField, op: str, kind: str, operand: Any, nulls: bool) -> str:
     name = field.name
     if field.kind == "str":
         if kind != "str":
             return FALSE
         bound, op = _surrogate_free_bound(operand, op)
-        return f"({name} is not null and {name} {_ORDER[op]} {quote_string(bound)})"
+        return _present(name, f"{name} {_ORDER[op]} {quote_string(bound)}", nulls)
     if kind != "num" or (isinstance(operand, float) and math.isnan(operand)):
         return FALSE
     if field.kind == "bool":
-        return _bool_match(name, {b for b in (False, True) if _holds(int(b), op, operand)})
+        accepted = {b for b in (False, True) if _holds(int(b), op, operand)}
+        return _bool_match(name, accepted, nulls)
     if field.kind == "float":
         if isinstance(operand, float):
             if not math.isfinite(operand):
@@ -296,8 +336,8 @@ def _order(field: MilvusField, op: str, kind: str, operand: Any) -> str:
             if not (math.isfinite(lo) and math.isfinite(hi)):
                 raise NotExpressible("a comparison beyond the range of doubles")
         bound = lo if op in ("$gt", "$lte") else hi
-        return f"({name} is not null and {name} {_ORDER[op]} {_number(bound)})"
-    return _order_int(name, op, operand)
+        return _present(name, f"{name} {_ORDER[op]} {_number(bound)}", nulls)
+    return _order_int(name, op, operand, nulls)
 
 
 def _holds(stored: int, op: str, operand: Any) -> bool:
@@ -310,8 +350,8 @@ def _holds(stored: int, op: str, operand: Any) -> bool:
     return stored <= operand
 
 
-def _order_int(name: str, op: str, x: Any) -> str:
-    not_null = f"({name} is not null)"
+def _order_int(name: str, op: str, x: Any, nulls: bool) -> str:
+    not_null = _not_null(name, nulls)
     if isinstance(x, float) and math.isinf(x):
         below = x > 0
         return not_null if below == (op in ("$lt", "$lte")) else FALSE
@@ -326,7 +366,58 @@ def _order_int(name: str, op: str, x: Any) -> str:
             return FALSE
         if bound > _INT64_MAX or (op == "$lte" and bound == _INT64_MAX):
             return not_null
-    return f"({name} is not null and {name} {_ORDER[op]} {int(bound)})"
+    return _present(name, f"{name} {_ORDER[op]} {int(bound)}", nulls)
+
+
+# ------------------------------------------------------------------ lists (ARRAY fields)
+
+
+def _array_match(field: MilvusField, op: str, value: Any, label: str, nulls: bool) -> str:
+    """A condition on a list field: true when an element meets it (``$size``: the length)."""
+    name = field.name
+    if op == "$size":
+        return _present(name, f"array_length({name}) == {int(value)}", nulls)
+    if op not in ("$eq", "$in"):
+        raise NotExpressible(f"{op} on the elements of a list")
+    values = value if op == "$in" else (value,)
+    has_none = False
+    literals: list[str] = []
+    for item in values:
+        if isinstance(item, (tuple, list)):
+            raise NotExpressible("a whole-list operand")
+        kind, operand = _classify(item, op, label)
+        if kind == "none":
+            has_none = True
+            continue
+        for lit in _element_literals(str(field.element), kind, operand):
+            if lit not in literals:
+                literals.append(lit)
+    # array_contains_any also for one value: Milvus Lite reads no sign in array_contains
+    expr = (
+        _present(name, f"array_contains_any({name}, [{', '.join(literals)}])", nulls)
+        if literals
+        else FALSE
+    )
+    if has_none:
+        null = _is_null(name, nulls)
+        return null if expr == FALSE else expr if null == FALSE else f"({null} or {expr})"
+    return expr
+
+
+def _element_literals(element: str, kind: str, operand: Any) -> list[str]:
+    """The literals of the elements equal to ``operand`` (none when no element can be)."""
+    if element == "bool":
+        if kind != "num":
+            return []
+        return [("true" if b else "false") for b in (False, True) if int(b) == operand]
+    bound = _equality_bound(element, kind, operand)
+    if bound is None:
+        return []
+    if element == "str":
+        return [quote_string(bound)]
+    if element == "int" and not _INT64_MIN <= bound <= _INT64_MAX:
+        return []
+    return [_number(bound)]
 
 
 # doctest compiles examples with the __future__ flags of the module namespace

@@ -13,7 +13,10 @@ One collection per index (a sub-index is a collection of its own, linked by pare
   ``_ds_has__<field>`` flag (a missing vector is stored as a unit placeholder that searches
   skip), and one whose dtype is not float32 keeps the original in ``_ds_orig__<field>``;
 - tensors that are not searched and bytes as ``_ds``-encoded base64 chunks in an
-  ``ARRAY<VARCHAR>`` (up to 4096 chunks of 64 KiB), dicts, lists and other values as ``JSON``.
+  ``ARRAY<VARCHAR>`` (up to 4096 chunks of 64 KiB);
+- lists of ``int``/``float``/``str``/``bool`` as typed ``ARRAY`` fields where the server has
+  them (see :mod:`docstack.index.backends._milvus_arrays`), dicts and other values as
+  ``JSON``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import orjson
 
 from docstack.index._schema import Column, IndexSchema, RowBatch
 from docstack.index._stored import decode_tensor, encode_tensor
+from docstack.index.backends._milvus_arrays import ArrayColumns
 
 __all__ = [
     "BLOB_KINDS",
@@ -116,9 +120,16 @@ class CollectionLayout:
     """The Milvus fields of one index and the conversion of rows to and from them."""
 
     def __init__(
-        self, schema: IndexSchema, is_child: bool, bm25: bool = True, nullable: bool = True
+        self,
+        schema: IndexSchema,
+        is_child: bool,
+        bm25: bool = True,
+        nullable: bool = True,
+        arrays: bool = True,
     ) -> None:
         self.schema = schema
+        #: the list columns stored as typed ARRAY fields (the others as JSON)
+        self.arrays = ArrayColumns(schema, arrays)
         self.is_child = is_child
         #: a server without nullable fields stores a missing blob as an empty array
         self.nullable = nullable
@@ -215,6 +226,8 @@ class CollectionLayout:
                     schema.add_field(self.has_field(name), DataType.BOOL)
             elif kind in BLOB_KINDS:
                 self._add_blob(schema, fname)
+            elif name in self.arrays.elements:
+                self.arrays.add_fields(schema, name, fname)
             else:
                 schema.add_field(fname, DataType.JSON, nullable=True)
         return schema, index
@@ -277,6 +290,9 @@ class CollectionLayout:
                 empty = None if self.nullable else []
                 for row, v in zip(rows, values):
                     row[fname] = empty if v is None else blob_chunks(bytes(v))
+            elif name in self.arrays.elements:
+                for row, v in zip(rows, self.arrays.encode(name, values, batch.ids)):
+                    row[fname] = v
             elif kind == "json":
                 for row, v in zip(rows, values):
                     row[fname] = None if v is None else {"v": orjson.loads(v)}
@@ -294,11 +310,13 @@ class CollectionLayout:
                     row[fname] = v
         return rows
 
-    def encode_value(self, name: str, value: Any) -> Any:
+    def encode_value(self, name: str, value: Any, doc_id: str = "") -> Any:
         """One stored scalar value (as :meth:`IndexSchema.to_rows` made it) as Milvus takes it."""
         kind = self.schema.columns[name].kind
         if value is None:
             return None
+        if name in self.arrays.elements:
+            return self.arrays.encode(name, [value], [doc_id])[0]
         if kind == "json":
             return {"v": orjson.loads(value)}
         if kind in BLOB_KINDS:
@@ -338,6 +356,8 @@ class CollectionLayout:
             elif kind in BLOB_KINDS:
                 # an empty array is a missing value (bytes are at least one chunk)
                 values[name] = [_unchunk(v) if v else None for v in column]
+            elif name in self.arrays.elements:
+                values[name] = self.arrays.decode(column)
             elif kind == "json":
                 values[name] = [None if v is None else orjson.dumps(v["v"]) for v in column]
             else:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,11 @@ from typing import Any
 import numpy as np
 
 from docstack._internal.optional import import_optional
-from docstack._internal.query import FilterNode, evaluate, field_paths
+from docstack._internal.query import FilterNode, evaluate, field_paths, parse_filter
 from docstack.errors import DocstackError
 from docstack.index._base import BaseDBConfig, DocumentIndex
 from docstack.index._schema import RowBatch
+from docstack.index.backends._milvus_arrays import MilvusLimitError, list_element
 from docstack.index.backends._milvus_features import MilvusFeatures, server_features
 from docstack.index.backends._milvus_filter import (
     FALSE,
@@ -58,11 +59,13 @@ from docstack.index.backends._milvus_schema import (
     CollectionLayout,
 )
 from docstack.index.backends._milvus_search import MilvusSearch
+from docstack.io._bytes import progress_bar
 
 __all__ = [
     "MilvusDocumentIndex",
     "MilvusError",
     "MilvusFeatureError",
+    "MilvusLimitError",
     "MilvusQueryError",
     "MilvusSchemaError",
 ]
@@ -179,7 +182,11 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, Document
             is_child = getattr(self, "_is_child", False) or self._parent is not None
             features = self._server_features()
             self._layout = CollectionLayout(
-                self._schema, is_child, features.has("bm25"), features.has("nullable")
+                self._schema,
+                is_child,
+                features.has("bm25"),
+                features.has("nullable"),
+                features.has("array"),
             )
         return self._layout
 
@@ -216,6 +223,7 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, Document
                     "schema it was written with, or use another index_name"
                 )
             self._dims[name] = dim
+        self._adopt_list_fields(layout, fields)
         expected = layout.expected_fields()
         missing = sorted(expected - set(fields))
         extra = sorted(set(fields) - expected)
@@ -227,6 +235,29 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, Document
             )
         self._call("load_collection", self._client.load_collection, self._collection)
         self._exists = True
+
+    def _adopt_list_fields(self, layout: CollectionLayout, fields: dict[str, Any]) -> None:
+        """Read list columns as the collection stores them: JSON (written before docstack
+        stored lists as arrays) or an ARRAY of the schema's element type."""
+        from pymilvus import DataType
+
+        types = {"int": DataType.INT64, "float": DataType.DOUBLE, "str": DataType.VARCHAR}
+        types["bool"] = DataType.BOOL
+        for name, element in list(layout.arrays.elements.items()):
+            spec = fields.get(layout.fields[name])
+            if spec is None:
+                continue
+            if spec.get("type") == DataType.JSON:
+                layout.arrays.keep_json(name)
+            elif spec.get("element_type") != types[element]:
+                raise MilvusSchemaError(
+                    f"collection {self._collection!r} stores field {name!r} as "
+                    f"{spec.get('type')!r} of {spec.get('element_type')!r}, but "
+                    f"{self._doc_type.__name__} declares a list of {element}: open it with the "
+                    "schema it was written with, or use another index_name"
+                )
+            else:
+                layout.arrays.adopt(name, spec.get("params", {}).get("max_capacity"))
 
     def _create(self, dims: dict[str, int]) -> None:
         layout = self._get_layout()
@@ -402,20 +433,23 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, Document
         rows = self._get_layout().encode(batch, self._next_seqs(len(batch)))
         size = self._db_config.batch_size
         done = 0
-        for start in range(0, len(rows), size):
-            try:
-                self._call(
-                    "upsert", self._client.upsert, self._collection, rows[start : start + size]
-                )
-            except MilvusError as e:
-                raise type(e)(
-                    f"{e} -- documents {batch.ids[start : start + size][:5]}"
-                    f"{' ...' if len(batch.ids) - start > 5 else ''} and the "
-                    f"{max(0, len(rows) - start - size)} after them were not written"
-                    + (f" ({done} written before)" if done else "")
-                ) from e
-            done += len(rows[start : start + size])
-            self._unflushed += len(rows[start : start + size])
+        label = f"Writing to Milvus collection {self._collection}"
+        with progress_bar(self._write_progress, len(rows), label) as step:
+            for start in range(0, len(rows), size):
+                try:
+                    self._call(
+                        "upsert", self._client.upsert, self._collection, rows[start : start + size]
+                    )
+                except MilvusError as e:
+                    raise type(e)(
+                        f"{e} -- documents {batch.ids[start : start + size][:5]}"
+                        f"{' ...' if len(batch.ids) - start > 5 else ''} and the "
+                        f"{max(0, len(rows) - start - size)} after them were not written"
+                        + (f" ({done} written before)" if done else "")
+                    ) from e
+                done += len(rows[start : start + size])
+                self._unflushed += len(rows[start : start + size])
+                step(len(rows[start : start + size]))
 
     def _check_no_nulls(self, batch: RowBatch) -> None:
         """On a Milvus without nullable fields, refuse a None value before anything is
@@ -464,7 +498,7 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, Document
         layout = self._get_layout()
         row = {k: v for k, v in rows[0].items() if k not in set(layout.text_fields.values())}
         for name, value in values.items():
-            row[layout.fields[name]] = layout.encode_value(name, value)
+            row[layout.fields[name]] = layout.encode_value(name, value, doc_id)
         self._call("upsert", self._client.upsert, self._collection, [row])
         return True
 
@@ -523,26 +557,38 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, Document
             if not filter_query.strip():
                 return None
             return RawExpression(filter_query)  # type: ignore[return-value]
+        if isinstance(filter_query, Mapping):
+            fields = [*self._schema.filter_columns, *self._list_columns()]
+            return parse_filter(filter_query, fields=fields)
         return super()._parse_filter(filter_query)
+
+    def _list_columns(self) -> dict[str, str]:
+        """The columns holding lists of scalars (filterable here), with their element kind."""
+        columns = {}
+        for name, col in self._schema.columns.items():
+            element = list_element(col)
+            if element is not None:
+                columns[name] = element
+        return columns
 
     def _filter_fields(self) -> dict[tuple[str, ...], MilvusField]:
         layout = self._get_layout()
-        return {
+        out = {
             col.path: MilvusField(layout.fields[name], col.kind)
             for name, col in self._schema.filter_columns.items()
         }
+        for name, element in self._list_columns().items():
+            kind = "array" if name in layout.arrays.elements else "json"
+            out[self._schema.columns[name].path] = MilvusField(layout.fields[name], kind, element)
+        return out
 
     def _expression(self, node: FilterNode | None) -> str:
         """A Milvus expression selecting exactly the rows matching ``node``."""
         if node is None:
             return TRUE
-        expr, residual = split_filter(node, self._filter_fields())
-        if "null" in expr and not self._server_features().has("nullable"):
-            self._require(
-                "nullable",
-                "docstack's Milvus filters test fields for null (documents may lack a value); "
-                "filter with Milvus 2.5+ or Milvus Lite",
-            )
+        # a server without nullable fields holds no missing value: no 'is null' tests
+        nulls = self._server_features().has("nullable")
+        expr, residual = split_filter(node, self._filter_fields(), nulls)
         if residual is None or expr == FALSE:
             return expr
         # docstack evaluates the rest on the rows Milvus selects for the part it can
@@ -555,7 +601,10 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, Document
             return FALSE
 
         def column(path: tuple[str, ...]) -> list[Any]:
-            fname = layout.fields[names[path]]
+            name = names[path]
+            fname = layout.fields[name]
+            if self._schema.columns[name].kind == "json" and name not in layout.arrays.elements:
+                return [None if e.get(fname) is None else e[fname]["v"] for e in rows]
             return [e.get(fname) for e in rows]
 
         mask = evaluate(residual, column, len(rows))
