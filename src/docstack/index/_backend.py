@@ -70,9 +70,14 @@ class BackendPrimitives:
         """Make every write inside atomic (all or nothing)."""
         yield
 
+    #: True while ``index(show_progress=True)`` runs :meth:`_b_upsert`: a backend that writes
+    #: in several requests shows a progress bar over them (``docstack.io._bytes.progress_bar``)
+    _write_progress: bool = False
+
     @abstractmethod
     def _b_upsert(self, batch: RowBatch) -> None:
-        """Write rows, replacing rows with the same ids."""
+        """Write rows, replacing rows with the same ids (showing progress over the requests
+        when :attr:`_write_progress` is set)."""
         raise _missing(self, "_b_upsert")
 
     @abstractmethod

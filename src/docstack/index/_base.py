@@ -258,7 +258,11 @@ class DocumentIndex(BackendPrimitives, QueryInputs, Generic[TSchema]):
                 for idx, batch, _ in plan:
                     for child in idx._subindices.values():
                         child._delete_children_recursive(batch.ids)
-                    idx._b_upsert(batch)
+                    idx._write_progress = show_progress
+                    try:
+                        idx._b_upsert(batch)
+                    finally:
+                        idx._write_progress = False
             for idx, _, dims in plan:
                 if dims:
                     idx._dims.update(dims)

@@ -71,6 +71,7 @@ from docstack.index.backends._qdrant_engine import (
 from docstack.index.backends._qdrant_raw import QdrantQueryError, is_raw, parse_raw
 from docstack.index.backends._qdrant_rows import decode_payloads, encode_batch, point_id
 from docstack.index.backends._qdrant_search import QdrantSearch
+from docstack.io._bytes import progress_bar
 
 __all__ = ["QdrantDocumentIndex", "QdrantIndexError", "QdrantQueryError"]
 
@@ -261,14 +262,18 @@ class QdrantDocumentIndex(QdrantSearch, QdrantEngine, DocumentIndex):
 
         self._record(undo)
         size = self._db_config.batch_size
-        for start in range(0, len(points), size):
-            self._call(
-                "write points",
-                self.client.upsert,
-                collection_name=self._collection,
-                points=points[start : start + size],
-                wait=True,
-            )
+        label = f"Writing to Qdrant collection {self._collection}"
+        with progress_bar(self._write_progress, len(points), label) as step:
+            for start in range(0, len(points), size):
+                part = points[start : start + size]
+                self._call(
+                    "write points",
+                    self.client.upsert,
+                    collection_name=self._collection,
+                    points=part,
+                    wait=True,
+                )
+                step(len(part))
         self._row_cache.clear()
         if self._bm25:
             dead = np.array([r.payload["seq"] for r in old], dtype=np.int64)
