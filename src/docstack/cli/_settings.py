@@ -212,8 +212,10 @@ def open_folder(
     settings: IndexSettings,
     text_loader: Optional[Callable[[], Any]] = None,
     image_loader: Optional[Callable[[], Any]] = None,
+    few_queries: bool = False,
 ) -> OpenIndex:
-    """Open the index of ``folder`` with encoders loaded only when first used.
+    """Open the index of ``folder`` with encoders loaded only when first used (for a quick
+    start when ``few_queries``).
 
     Example
     -------
@@ -231,7 +233,7 @@ def open_folder(
         settings.encoder_name,
         settings.encoder_dim,
         ["text"],
-        text_loader or (lambda: load_encoder(settings.encoder)),
+        text_loader or (lambda: load_encoder(settings.encoder, few_queries)),
     )
     image = None
     if settings.image_encoder:
