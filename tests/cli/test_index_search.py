@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from .conftest import run, write_mp4, write_ply, write_png, write_wav
 
 ENC = "hashing:128"
@@ -160,3 +162,20 @@ def test_globs_and_single_files_are_sources(capsys, corpus, tmp_path):
     assert code == 0 and "indexed 2 files" in out
     names = {Path(h["path"]).name for h in _search(capsys, index, "apples rocket sea")}
     assert names == {"fruit.md", "rockets.rst"}
+
+
+@pytest.mark.parametrize("backend", ["qdrant", "milvus"])
+def test_other_backends_are_recorded_and_reopened(capsys, corpus, tmp_path, backend):
+    pytest.importorskip({"qdrant": "qdrant_client", "milvus": "milvus_lite"}[backend])
+    index = tmp_path / "idx"
+    argv = ("index", str(corpus), "--into", str(index))
+    code, out, err = run(capsys, *argv, "--encoder", ENC, "--backend", backend)
+    assert code == 0, err
+    info = json.loads(run(capsys, "info", str(index), "--json")[1])
+    assert info["backend"] == backend and info["files"] == 3
+    assert all(Path(v).is_absolute() for v in info["connection"].values())
+    assert Path(_search(capsys, index, "blue sea")[0]["path"]).name == "sea.txt"
+    (corpus / "sea.txt").unlink()
+    code, out, _ = run(capsys, *argv, "--sync")  # the backend is recorded, not repeated
+    assert code == 0 and "1 removed" in out and "2 files in" in out
+    assert all(Path(h["path"]).name != "sea.txt" for h in _search(capsys, index, "blue sea"))

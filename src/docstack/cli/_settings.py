@@ -146,9 +146,9 @@ def connection_from_args(args: Any, folder: Path) -> dict[str, Any]:
     """The backend's connection settings from ``docstack index`` options.
 
     >>> from types import SimpleNamespace as NS
-    >>> connection_from_args(NS(backend='qdrant', uri=None, url=None, path='q', collection=None),
+    >>> connection_from_args(NS(backend='qdrant', uri=None, url=None, path='/q', collection=None),
     ...                      Path('/tmp'))
-    {'path': 'q'}
+    {'path': '/q'}
     """
     if args.backend == "hnsw":
         if args.uri or args.url or args.path:
@@ -160,7 +160,8 @@ def connection_from_args(args: Any, folder: Path) -> dict[str, Any]:
     if args.backend == "milvus":
         if args.url or args.path:
             raise CliError("--backend milvus takes --uri (http://host:port or a file.db)")
-        out["uri"] = args.uri or str(folder / "milvus.db")
+        uri = args.uri or str(folder / "milvus.db")
+        out["uri"] = uri if "://" in uri else str(Path(uri).expanduser().resolve())
         return out
     if args.uri:
         raise CliError("--backend qdrant takes --path (local storage) or --url (a server)")
@@ -169,7 +170,7 @@ def connection_from_args(args: Any, folder: Path) -> dict[str, Any]:
     if args.url:
         out["url"] = args.url
     else:
-        out["path"] = args.path or str(folder / "qdrant")
+        out["path"] = str(Path(args.path or folder / "qdrant").expanduser().resolve())
     return out
 
 
