@@ -21,6 +21,11 @@ old servers               the server version is read on connect: a feature it la
                           and nullable fields before 2.5, several vector fields before 2.4)
                           is a ``MilvusFeatureError`` naming it, the version and what to do
 sub-indexes               linked collections (``<index_name>__<field>``)
+lists                     ``list[int|float|str|bool]`` as typed ``ARRAY`` fields, filtered
+                          in Milvus (``array_contains_any``, ``array_length``); other
+                          conditions on their elements run in docstack
+configure()               a change of a vector field's index settings rebuilds its Milvus
+                          index (``_milvus_admin``); ``ef``/``nprobe`` apply at once
 ========================  =================================================================
 """
 
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,19 +41,17 @@ from typing import Any
 import numpy as np
 
 from docstack._internal.optional import import_optional
-from docstack._internal.query import FilterNode, evaluate, field_paths, parse_filter
 from docstack.errors import DocstackError
 from docstack.index._base import BaseDBConfig, DocumentIndex
 from docstack.index._schema import RowBatch
-from docstack.index.backends._milvus_arrays import MilvusLimitError, list_element
+from docstack.index.backends._milvus_admin import MilvusAdmin
+from docstack.index.backends._milvus_arrays import MilvusLimitError
 from docstack.index.backends._milvus_features import MilvusFeatures, server_features
 from docstack.index.backends._milvus_filter import (
     FALSE,
     TRUE,
-    MilvusField,
-    RawExpression,
-    split_filter,
 )
+from docstack.index.backends._milvus_filtering import MilvusFiltering
 from docstack.index.backends._milvus_hybrid import MilvusHybrid
 from docstack.index.backends._milvus_raw import MilvusQueryError, MilvusRawQueries
 from docstack.index.backends._milvus_schema import (
@@ -116,7 +119,9 @@ class MilvusDBConfig(BaseDBConfig):
     timeout: float | None = None
 
 
-class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, DocumentIndex):
+class MilvusDocumentIndex(
+    MilvusAdmin, MilvusFiltering, MilvusRawQueries, MilvusHybrid, MilvusSearch, DocumentIndex
+):
     """A Document Index in Milvus: the same API and answers as the embedded index.
 
     Vector fields take ``Field(space=..., index_type='HNSW'|'FLAT'|'IVF_FLAT'|...,
@@ -235,29 +240,6 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, Document
             )
         self._call("load_collection", self._client.load_collection, self._collection)
         self._exists = True
-
-    def _adopt_list_fields(self, layout: CollectionLayout, fields: dict[str, Any]) -> None:
-        """Read list columns as the collection stores them: JSON (written before docstack
-        stored lists as arrays) or an ARRAY of the schema's element type."""
-        from pymilvus import DataType
-
-        types = {"int": DataType.INT64, "float": DataType.DOUBLE, "str": DataType.VARCHAR}
-        types["bool"] = DataType.BOOL
-        for name, element in list(layout.arrays.elements.items()):
-            spec = fields.get(layout.fields[name])
-            if spec is None:
-                continue
-            if spec.get("type") == DataType.JSON:
-                layout.arrays.keep_json(name)
-            elif spec.get("element_type") != types[element]:
-                raise MilvusSchemaError(
-                    f"collection {self._collection!r} stores field {name!r} as "
-                    f"{spec.get('type')!r} of {spec.get('element_type')!r}, but "
-                    f"{self._doc_type.__name__} declares a list of {element}: open it with the "
-                    "schema it was written with, or use another index_name"
-                )
-            else:
-                layout.arrays.adopt(name, spec.get("params", {}).get("max_capacity"))
 
     def _create(self, dims: dict[str, int]) -> None:
         layout = self._get_layout()
@@ -549,75 +531,6 @@ class MilvusDocumentIndex(MilvusRawQueries, MilvusHybrid, MilvusSearch, Document
 
     def _b_contains(self, doc_id: str) -> bool:
         return bool(self._by_values(PK, [doc_id], [PK]))
-
-    # ------------------------------------------------------------------ filters
-
-    def _parse_filter(self, filter_query: Any) -> FilterNode | None:
-        if isinstance(filter_query, str):
-            if not filter_query.strip():
-                return None
-            return RawExpression(filter_query)  # type: ignore[return-value]
-        if isinstance(filter_query, Mapping):
-            fields = [*self._schema.filter_columns, *self._list_columns()]
-            return parse_filter(filter_query, fields=fields)
-        return super()._parse_filter(filter_query)
-
-    def _list_columns(self) -> dict[str, str]:
-        """The columns holding lists of scalars (filterable here), with their element kind."""
-        columns = {}
-        for name, col in self._schema.columns.items():
-            element = list_element(col)
-            if element is not None:
-                columns[name] = element
-        return columns
-
-    def _filter_fields(self) -> dict[tuple[str, ...], MilvusField]:
-        layout = self._get_layout()
-        out = {
-            col.path: MilvusField(layout.fields[name], col.kind)
-            for name, col in self._schema.filter_columns.items()
-        }
-        for name, element in self._list_columns().items():
-            kind = "array" if name in layout.arrays.elements else "json"
-            out[self._schema.columns[name].path] = MilvusField(layout.fields[name], kind, element)
-        return out
-
-    def _expression(self, node: FilterNode | None) -> str:
-        """A Milvus expression selecting exactly the rows matching ``node``."""
-        if node is None:
-            return TRUE
-        # a server without nullable fields holds no missing value: no 'is null' tests
-        nulls = self._server_features().has("nullable")
-        expr, residual = split_filter(node, self._filter_fields(), nulls)
-        if residual is None or expr == FALSE:
-            return expr
-        # docstack evaluates the rest on the rows Milvus selects for the part it can
-        layout = self._get_layout()
-        paths = sorted(field_paths(residual))
-        names = {p: "__".join(p) for p in paths}
-        fields = [SEQ] + [layout.fields[n] for n in names.values()]
-        rows = self._query(expr, list(dict.fromkeys(fields)))
-        if not rows:
-            return FALSE
-
-        def column(path: tuple[str, ...]) -> list[Any]:
-            name = names[path]
-            fname = layout.fields[name]
-            if self._schema.columns[name].kind == "json" and name not in layout.arrays.elements:
-                return [None if e.get(fname) is None else e[fname]["v"] for e in rows]
-            return [e.get(fname) for e in rows]
-
-        mask = evaluate(residual, column, len(rows))
-        seqs = [int(e[SEQ]) for e, keep in zip(rows, mask) if keep]
-        if not seqs:
-            return FALSE
-        return f"{SEQ} in [{', '.join(map(str, seqs))}]"
-
-    def _b_filter(self, node: FilterNode | None, limit: int | None) -> np.ndarray:
-        expr = self._expression(node)
-        rows = self._query(expr, [SEQ])
-        keys = np.sort(np.fromiter((e[SEQ] for e in rows), dtype=np.int64, count=len(rows)))
-        return keys if limit is None else keys[:limit]
 
 
 _SEQ_LOCK = threading.Lock()
