@@ -127,7 +127,9 @@ class MilvusDocumentIndex(
     Vector fields take ``Field(space=..., index_type='HNSW'|'FLAT'|'IVF_FLAT'|...,
     M=16, ef_construction=200, nlist=128, ef=64, nprobe=16)``; ``str`` fields are
     text-searchable through Milvus' BM25 (``Field(full_text_search=False)`` opts out; id
-    fields are not searchable).
+    fields are not searchable). ``list[int|float|str|bool]`` fields are Milvus arrays that
+    filters can name (``{'tags': 'a'}``: an element equals ``'a'``; ``{'tags': {'$size': 2}}``),
+    limited by ``Field(json_schema_extra={'max_capacity': 4096, 'max_length': 65535})``.
 
     Example
     -------
