@@ -97,26 +97,65 @@ def _one_byte(text: str) -> np.ndarray:
     return out
 
 
+def _short_word_starts(space: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the words ending before ``ends`` start, for words of at most ``_KEY_LEN + 1``
+    characters (``short``); longer words are not looked at."""
+    start = np.zeros(ends.size, dtype=np.int64)
+    short = np.zeros(ends.size, dtype=bool)
+    for back in range(1, _KEY_LEN + 3):
+        at = ends - back
+        hit = ~short & ((at < 0) | space[np.maximum(at, 0)])
+        start[hit] = at[hit] + 1
+        short |= hit
+    return start, short
+
+
+class _Runs:
+    """Where runs of whitespace begin and end, for positions in whitespace; the common case
+    (a run of one character) is read directly, the rest from the run boundaries, which are
+    found only when some position needs them."""
+
+    def __init__(self, space: np.ndarray) -> None:
+        self.space = space
+        self._flips: Optional[np.ndarray] = None
+
+    def _boundaries(self) -> np.ndarray:
+        if self._flips is None:
+            self._flips = np.flatnonzero(self.space[1:] != self.space[:-1]) + 1
+        return self._flips
+
+    def next_run(self, p: np.ndarray) -> np.ndarray:
+        """The first position after the whitespace run holding each position."""
+        out = p + 1
+        n = self.space.size
+        far = np.flatnonzero(self.space[np.minimum(out, n - 1)] & (out < n))
+        if far.size:
+            flips = self._boundaries()
+            bounds = np.append(flips, n)
+            out[far] = bounds[np.searchsorted(flips, p[far], side="right")]
+        return out
+
+    def run_start(self, p: np.ndarray) -> np.ndarray:
+        """The first position of the whitespace run holding each position."""
+        out = p.copy()
+        far = np.flatnonzero((p > 0) & self.space[np.maximum(p - 1, 0)])
+        if far.size:
+            flips = self._boundaries()
+            at = np.searchsorted(flips, p[far], side="right") - 1
+            out[far] = np.where(at >= 0, flips[np.maximum(at, 0)], 0)
+        return out
+
+
 def _fast_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
     codes = _one_byte(text)
     n = codes.size
     space = (codes == 32) | ((codes >= 9) & (codes <= 13)) | (codes == 0xA0)
-    # where runs of whitespace and of other characters alternate
-    flips = np.flatnonzero(space[1:] != space[:-1]) + 1
-    if space[0] and not flips.size:
+    first = int(np.argmax(~space))
+    if space[first]:  # nothing but whitespace
         return _EMPTY, _EMPTY
-    first = int(flips[0]) if space[0] else 0
-    last = int(flips[-1]) if space[-1] else n
-    bounds = np.concatenate((flips, [n]))
-
-    def next_run(p: np.ndarray) -> np.ndarray:
-        """The start of the run after the one holding each position."""
-        return bounds[np.searchsorted(flips, p, side="right")]
-
-    def run_start(p: np.ndarray) -> np.ndarray:
-        """The start of the run holding each position."""
-        at = np.searchsorted(flips, p, side="right") - 1
-        return np.where(at >= 0, flips[np.maximum(at, 0)], 0)
+    last = n - int(np.argmax(~space[::-1]))
+    runs = _Runs(space)
+    next_run, run_start = runs.next_run, runs.run_start
 
     # a sentence ends at a terminator, then up to two closing quotes/brackets, then a space
     term = np.flatnonzero((codes == 46) | (codes == 33) | (codes == 63))
@@ -125,9 +164,14 @@ def _fast_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(2):
         closing = (_TABLE[codes[after]] & _CLOSE) != 0
         after = np.where(closing & (after < last - 1), after + 1, after)
-    ends = np.unique(after[space[after]])
-    starts = next_run(ends)
-    # ... when the next sentence starts with a capital, a digit or an opening quote
+    # (positions after distinct terminators differ: only closers lie between them)
+    ends = after[space[after]]
+    # the next sentence starts after the run of whitespace (mostly one character long)
+    starts = ends + 1
+    longer = np.flatnonzero(space[starts])
+    if longer.size:
+        starts[longer] = next_run(starts[longer])
+    # ... when it starts with a capital, a digit or an opening quote
     keep = (_TABLE[codes[starts]] & _START) != 0
     other = np.flatnonzero(codes[starts] == _OTHER)
     if other.size:
@@ -137,11 +181,14 @@ def _fast_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
     # a short word ending in a dot may be an abbreviation or an initial ("Dr.", "J.")
     dotted = np.flatnonzero(codes[ends - 1] == 46)
     if dotted.size:
-        word = run_start(ends[dotted] - 1)
+        word, short = _short_word_starts(space, ends[dotted])
+        dotted, word = dotted[short], word[short]
         word += (_TABLE[codes[word]] & _OPEN) != 0
         length = ends[dotted] - word
         initial = (length == 2) & (codes[word] >= 65) & (codes[word] <= 90)
-        known = (length <= _KEY_LEN) & np.isin(_keys(codes, word, length), _ABBREV_KEYS)
+        keys = _keys(codes, word, length)
+        at = np.minimum(np.searchsorted(_ABBREV_KEYS, keys), _ABBREV_KEYS.size - 1)
+        known = (length <= _KEY_LEN) & (_ABBREV_KEYS[at] == keys)
         keep = np.ones(ends.size, dtype=bool)
         keep[dotted[initial | known]] = False
         ends, starts = ends[keep], starts[keep]
