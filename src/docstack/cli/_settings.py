@@ -120,14 +120,20 @@ class Manifest:
         self.path = folder / MANIFEST_FILE
         self.files: dict[str, dict[str, Any]] = {}
         if self.path.is_file():
+            import orjson
+
             try:
-                self.files = json.loads(self.path.read_text())
+                self.files = orjson.loads(self.path.read_bytes())
             except ValueError as exc:
                 raise CliError(f"{self.path} is damaged: {exc}; delete it to re-index") from exc
 
     def save(self) -> None:
-        """Write the manifest (atomically)."""
-        write_json(self.path, self.files)
+        """Write the manifest (atomically; orjson, as it is rewritten after every batch)."""
+        import orjson
+
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(orjson.dumps(self.files))
+        os.replace(tmp, self.path)
 
     def kinds(self) -> dict[str, int]:
         """How many files of each kind.
