@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docstack-installed
 
-.PHONY: demo test lint bench bench-represent bench-index bench-transit bench-engines clean
+.PHONY: demo test lint system-packages bench bench-represent bench-index bench-transit bench-engines clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -e ".[full,torch,jax,tensorflow,test]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) system-packages $(VENV)/.pyvista-data
 	$(BIN)/python examples/demo.py
 
 lint: $(STAMP)
@@ -31,7 +31,23 @@ $(MILVUS23)/.installed:
 	$(MILVUS23)/bin/pip install "milvus==2.3.5" "pymilvus<2.4" "setuptools<81" "marshmallow<4"
 	touch $@
 
-test: $(STAMP) $(MILVUS23)/.installed lint
+# system packages from Debian: Chromium for the web page's browser tests (playwright's own
+# browser download does not work here), spoken WAVs and sound clips for the demo's audio
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := chromium chromium-driver alsa-utils sound-theme-freedesktop
+system-packages:
+	@if ! command -v chromium >/dev/null || [ ! -d /usr/share/sounds/alsa ]; then \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES) \
+		|| { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q $(APT_PACKAGES); }; \
+	fi
+
+# pyvista's wheel ships sample meshes; its own dependencies (vtk) are not needed to read them
+$(VENV)/.pyvista-data: $(STAMP)
+	$(BIN)/pip install --no-deps "pyvista>=0.43"
+	touch $@
+
+test: $(STAMP) $(MILVUS23)/.installed system-packages $(VENV)/.pyvista-data lint
 	$(BIN)/python -m pytest -q
 
 # DocArray 0.41 runs in its own environment: its DocVec needs numpy<2
