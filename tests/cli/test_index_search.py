@@ -179,3 +179,19 @@ def test_other_backends_are_recorded_and_reopened(capsys, corpus, tmp_path, back
     code, out, _ = run(capsys, *argv, "--sync")  # the backend is recorded, not repeated
     assert code == 0 and "1 removed" in out and "2 files in" in out
     assert all(Path(h["path"]).name != "sea.txt" for h in _search(capsys, index, "blue sea"))
+
+
+def test_an_unreadable_file_is_skipped_with_a_note_and_status_1(capsys, corpus, tmp_path):
+    (corpus / "broken.png").write_bytes(b"not a png at all")
+    index = tmp_path / "idx"
+    argv = ("index", str(corpus), "--into", str(index), "--encoder", ENC)
+    code, out, err = run(capsys, *argv)
+    assert code == 1
+    assert "skipped" in err and "broken.png" in err and "1 files could not be read" in err
+    assert "indexed 3 files" in out and "3 files in" in out
+    # it is tried again next time (it never entered the index), the rest is unchanged
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and "3 unchanged" in out
+    (corpus / "broken.png").unlink()
+    code, out, _ = run(capsys, *argv, "--force")
+    assert code == 0 and "indexed 3 files (0 new, 3 changed" in out
