@@ -41,12 +41,14 @@ def test_table_output_shows_rank_score_direction_path_and_snippet(
     capsys, corpus, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("COLUMNS", "300")
+    (corpus / "markup.txt").write_text("a [bold]rocket[/bold] in square brackets")
     index = tmp_path / "idx"
     run(capsys, "index", str(corpus), "--into", str(index), "--encoder", ENC)
     code, out, _ = run(capsys, "search", "rocket orbit", "--index", str(index), "--mode", "text")
     assert code == 0
     assert "higher is better" in out and "bm25" in out
     assert "rockets.rst" in out and "rocket engine" in out
+    assert "a [bold]rocket[/bold] in square brackets" in out  # texts are not rich markup
 
 
 def test_long_texts_are_chunked_and_hits_grouped_by_file(capsys, tmp_path):

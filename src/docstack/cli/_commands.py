@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,15 @@ def _disk_size(folder: Path) -> int:
 
 
 def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) or str(annotation)
-    return text.replace("typing.", "").replace("docstack.typing.tensor.", "")
+    """A type as a short name: modules left out.
+
+    >>> from typing import Optional
+    >>> _type_name(Optional[int]), _type_name(str)
+    ('Optional[int]', 'str')
+    """
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return re.sub(r"\b(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*)", r"\1", str(annotation))
 
 
 def describe(opened: OpenIndex) -> dict[str, Any]:
@@ -93,6 +101,7 @@ def run_info(args: Any) -> int:
         print(json.dumps(info, indent=1))
         return 0
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -118,7 +127,7 @@ def run_info(args: Any) -> int:
     schema.add_column("field")
     schema.add_column("type", overflow="fold")
     for name, kind in info["schema"].items():
-        schema.add_row(name, kind)
+        schema.add_row(name, escape(kind))
     console.print(schema)
     return 0
 

@@ -183,10 +183,11 @@ def _shown_path(path: str) -> str:
 def print_table(hits: list[Hit], score_kind: str, query: str) -> None:
     """The hits as a rich table on stdout."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(
-        title=f"{len(hits)} files for {query!r}",
+        title=escape(f"{len(hits)} files for {query!r}"),
         title_justify="left",
         caption=f"scores: {score_kind}, higher is better",
         caption_justify="left",
@@ -197,7 +198,8 @@ def print_table(hits: list[Hit], score_kind: str, query: str) -> None:
     table.add_column("path", overflow="fold")
     table.add_column("best match", overflow="fold")
     for h in hits:
-        table.add_row(str(h.rank), f"{h.score:.4f}", h.kind, _shown_path(h.path), h.snippet)
+        cells = (str(h.rank), f"{h.score:.4f}", h.kind, _shown_path(h.path), h.snippet)
+        table.add_row(*map(escape, cells))
     Console(soft_wrap=False).print(table)
 
 
