@@ -140,11 +140,11 @@ def chunk(
     docs = list(docs)
     texts = []
     for doc in docs:
-        value = getattr(doc, text_field, None) if text_field in type(doc).model_fields else None
         if text_field not in type(doc).model_fields:
             raise DocTypeError(
                 f"document {doc.id!r} ({type(doc).__name__}) has no field {text_field!r} to chunk"
             )
+        value = getattr(doc, text_field)
         if not isinstance(value, str):
             raise DocTypeError(
                 f"document {doc.id!r}: field {text_field!r} holds a {type(value).__name__}, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -159,8 +159,8 @@ class RecursiveChunker(Chunker):
         repair: bool = False,
     ) -> None:
         super().__init__(repair=repair)
-        unit = "characters" if tokenizer is None else "tokens"
-        self.size, self.overlap = check_size(size, overlap, unit)
+        self.unit = "characters" if tokenizer is None else "tokens"
+        self.size, self.overlap = check_size(size, overlap, self.unit)
         splitter_module = require("semantic_text_splitter", "semantic-text-splitter")
         splitter = splitter_module.TextSplitter
         if tokenizer is None:
@@ -169,7 +169,6 @@ class RecursiveChunker(Chunker):
             self._splitter = splitter.from_huggingface_tokenizer(
                 load_tokenizer(tokenizer), self.size, overlap=self.overlap
             )
-        self.tokens: Optional[bool] = tokenizer is not None
 
     def spans(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The chunks' ``(starts, ends)`` arrays for an already prepared text.
