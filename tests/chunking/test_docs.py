@@ -151,3 +151,26 @@ def test_fixed_size_chunks_of_many_documents_index_and_filter_by_parent():
     found = index.filter({"parent_doc_id": {"$eq": "d3"}}, limit=100)
     assert len(found) == len(parents[3].chunks)
     assert sorted(found.chunk_position) == list(range(len(parents[3].chunks)))
+
+
+def test_chunks_with_a_fixed_dimension_index_in_the_embedded_hnsw_index(tmp_path):
+    pytest.importorskip("hnswlib")
+    from docstack.index import HnswDocumentIndex
+
+    class Chunk256(ChunkDoc):
+        embedding: NdArray[256] | None = None
+
+    encoder = HashedWords()
+    parents = chunk(
+        [TextDoc(id="cats", text=" ".join(CATS)), TextDoc(id="cars", text=" ".join(CARS))],
+        SentenceChunker(),
+        encoder=encoder,
+        chunk_type=Chunk256,
+    )
+    assert all(isinstance(c, Chunk256) for p in parents for c in p.chunks)
+    index = HnswDocumentIndex[type(parents[0])](work_dir=str(tmp_path))
+    index.index(parents)
+    query = encoder.encode(["electric cars charge batteries"])[0]
+    found = index.find_subindex(query, subindex="chunks", search_field="embedding", limit=4)
+    best = group_by_parent(found, limit=1)[0]
+    assert best.parent_id == "cars" and best.chunks[0].text == CARS[2]
