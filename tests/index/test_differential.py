@@ -1,10 +1,12 @@
 """Differential test: every backend answers random filters and filtered searches exactly as the
 in-memory exact index does (same ids, same order, same scores).
 
-Random documents (str, int, float, bool and list fields, a vector), hundreds of random portable
-filters over every operator of the language (``$eq $neq $in $nin $gt $gte $lt $lte $exists
-$regex $size``, ``$and $or $not``) with operands of every type, hostile strings included, and
-some upserts that move documents to the end of the insertion order. The backends are those of
+Random documents (str, int, float, bool fields, lists of each of them, a vector), hundreds of
+random portable filters over every operator of the language (``$eq $neq $in $nin $gt $gte $lt
+$lte $exists $regex $size``, ``$and $or $not``) with operands of every type, hostile strings
+included, on scalar and list fields alike (element conditions, whole-list operands, ``$size``,
+empty and missing lists), and some upserts that move documents to the end of the insertion
+order. The backends are those of
 the conformance suite (``tests/index/conformance/backend_*.py`` join by themselves).
 """
 
@@ -42,7 +44,7 @@ OTHERS = [name for name in FACTORIES if name != "in_memory"]
 
 DIM = 8
 N = 150
-N_FILTERS = 300
+N_FILTERS = 400
 N_SEARCHES = 60
 
 HOSTILE = [
@@ -64,6 +66,9 @@ HOSTILE = [
 ]
 REGEXES = ["^a", "e$", "[\"']", "\\\\", "or 1==1", ".", "^$", "ü", "\\d", "(?i)APPLE"]
 NUMBERS = [0, 1, 2, -1, 3, 7, 2.5, -0.5, 1.0, 0.0, True, False, 2**53 + 1, -(2**60), 1e300]
+LIST_INTS = [-1, 0, 1, 2, 3, 7, 2**53 + 1, -(2**60), 2**63 - 1, -(2**63)]
+LIST_FLOATS = [0.0, -0.0, 0.5, 1.0, 2.5, -1.5, 3.0, 1e300, -1e-300]
+LIST_FIELDS = ["tags", "nums", "scores", "bools"]
 
 
 class Item(BaseDoc):
@@ -72,6 +77,9 @@ class Item(BaseDoc):
     price: Optional[float] = None
     flag: Optional[bool] = None
     tags: list[str] = []
+    nums: Optional[list[int]] = None
+    scores: list[float] = []
+    bools: Optional[list[bool]] = None
     emb: NdArray[DIM]
 
 
@@ -86,19 +94,39 @@ def make_items(rng: random.Random, nrng: np.random.Generator) -> list[Item]:
                 price=rng.choice([None, 0.0, 0.5, 1.0, 2.5, -1.5, 3.0]),
                 flag=rng.choice([None, True, False]),
                 tags=rng.sample(HOSTILE, rng.randint(0, 3)),
+                nums=None if rng.random() < 0.2 else random_list(rng, LIST_INTS),
+                scores=random_list(rng, LIST_FLOATS),
+                bools=None if rng.random() < 0.3 else random_list(rng, [True, False]),
                 emb=nrng.standard_normal(DIM),
             )
         )
     return items
 
 
-def random_operand(rng: random.Random) -> object:
+def random_list(rng: random.Random, pool: list) -> list:
+    """0 to 3 elements of ``pool``, repeats allowed."""
+    return [rng.choice(pool) for _ in range(rng.randint(0, 3))]
+
+
+def random_operand(rng: random.Random, field: str = "") -> object:
     pool = rng.choice(["str", "num", "num"])
+    if field == "nums" and rng.random() < 0.5:
+        return rng.choice(LIST_INTS)
+    if field == "scores" and rng.random() < 0.5:
+        return rng.choice(LIST_FLOATS)
     return rng.choice(HOSTILE) if pool == "str" else rng.choice(NUMBERS)
 
 
+def whole_list(rng: random.Random, field: str) -> list:
+    """A list operand: some document's list (so that it matches), or a random one."""
+    pools = {"tags": HOSTILE, "nums": LIST_INTS, "scores": LIST_FLOATS, "bools": [True, False]}
+    if rng.random() < 0.3:
+        return random_list(rng, NUMBERS + HOSTILE)
+    return random_list(rng, pools.get(field, NUMBERS))
+
+
 def random_leaf(rng: random.Random) -> dict:
-    field = rng.choice(["text", "n", "price", "flag", "id", "text", "n"])
+    field = rng.choice(["text", "n", "price", "flag", "id", "text", "n", *LIST_FIELDS * 2])
     op = rng.choice(
         ["$eq", "$neq", "$in", "$nin", "$gt", "$gte", "$lt", "$lte", "$exists", "$regex", "$size"]
     )
@@ -107,17 +135,21 @@ def random_leaf(rng: random.Random) -> dict:
     elif op == "$regex":
         value = rng.choice(REGEXES)
     elif op == "$size":
-        value = rng.randint(0, 12)
+        value = rng.randint(0, 3) if field in LIST_FIELDS else rng.randint(0, 12)
     elif op in ("$in", "$nin"):
-        value = [random_operand(rng) for _ in range(rng.randint(0, 4))]
+        value = [random_operand(rng, field) for _ in range(rng.randint(0, 4))]
         if rng.random() < 0.2:
             value.append(None)
+        if field in LIST_FIELDS and rng.random() < 0.15:
+            value.append(whole_list(rng, field))
     elif op in ("$eq", "$neq"):
-        value = None if rng.random() < 0.1 else random_operand(rng)
+        value = None if rng.random() < 0.1 else random_operand(rng, field)
         if field == "id" and rng.random() < 0.5:
             value = f"i{rng.randrange(N)}"
+        if field in LIST_FIELDS and rng.random() < 0.15:
+            value = whole_list(rng, field)
     else:
-        value = random_operand(rng)
+        value = random_operand(rng, field)
     if op == "$eq" and rng.random() < 0.3:
         return {field: value}
     return {field: {op: value}}

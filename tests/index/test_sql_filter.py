@@ -126,9 +126,20 @@ def test_sql_column_validates_and_quotes():
     assert SqlColumn("a", "int").quoted == '"a"'
     assert SqlColumn('we"ird', "str").quoted == '"we""ird"'
     assert SqlColumn("x", "bool").sql_type == "INTEGER"
-    assert SQL_TYPES == {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER"}
+    assert SQL_TYPES == {
+        "str": "TEXT",
+        "int": "INTEGER",
+        "float": "REAL",
+        "bool": "INTEGER",
+        "json": "BLOB",
+    }
+    assert SqlColumn("tags", "json", "str").sql_type == "BLOB"
     with pytest.raises(ValueError, match="kind"):
         SqlColumn("a", "list")
+    with pytest.raises(ValueError, match="element"):
+        SqlColumn("a", "json")  # a list column names its element kind
+    with pytest.raises(ValueError, match="element"):
+        SqlColumn("a", "int", "int")
     with pytest.raises(ValueError):
         quote_identifier("")
     with pytest.raises(ValueError):

@@ -44,6 +44,34 @@ Semantics (close to MongoDB's):
   ``$size`` is its first dimension. A string is a scalar, except for ``$size``.
 - ``$regex`` only matches strings (or lists holding a matching string).
 
+List fields of an index (``list[int]``, ``list[float]``, ``list[str]``, ``list[bool]``, or
+``Optional`` of one) are filterable on every backend, with exactly these answers (the in-memory
+index, the embedded HNSW index, Qdrant and Milvus agree, and a differential test holds them to
+it). For a document whose list is ``L``:
+
+=======================  =====================================================================
+condition                matches when
+=======================  =====================================================================
+``{'$eq': x}``, ``x``    some element of ``L`` equals ``x`` (``[]`` and ``None`` never match)
+``{'$neq': x}``          no element of ``L`` equals ``x``: the exact negation of ``$eq``, so
+                         ``[]`` and a ``None`` list match
+``{'$in': [x, y]}``      some element equals one of ``x``, ``y``; a ``None`` in the operand
+                         also matches a ``None`` list
+``{'$nin': [x, y]}``     the negation of ``$in`` (no element is among them)
+``$gt``/``$gte``/...     some element compares so (``{'$gt': 2, '$lt': 5}`` is two conditions:
+                         one element may be above 2 and another below 5)
+``{'$regex': p}``        some string element matches ``p``
+``{'$size': k}``         ``len(L) == k`` (``{'$size': 0}`` matches ``[]``, never ``None``)
+``{'$exists': True}``    ``L`` is not ``None`` (an empty list exists)
+``{'$eq': None}``        ``L`` is ``None`` (the same as ``{'$exists': False}``)
+``{'$eq': [x, y]}``      ``L == [x, y]``, element by element (a list operand is the whole list)
+``{'$not': c}``          ``c`` does not match
+=======================  =====================================================================
+
+Elements compare as scalars do: ``1 == 1.0 == True``, a string never equals a number, strings
+order by code point; ``list[int]`` elements must fit in 64 bits (an index refuses others on
+write).
+
 Example
 -------
 >>> node = parse_filter({'price': {'$gt': 3}, 'banner__title': {'$regex': '^A'}})

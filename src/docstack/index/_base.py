@@ -384,8 +384,8 @@ class DocumentIndex(BackendPrimitives, QueryInputs, Generic[TSchema]):
         stored: dict[str, Any] = {}
         for name, value in values.items():
             col = self._schema.columns.get(name.replace(".", "__"))
-            if col is None or not col.filterable or col.name == "id":
-                updatable = sorted(n for n in self._schema.filter_columns if n != "id")
+            if col is None or not col.scalar or col.name == "id":
+                updatable = sorted(n for n in self._schema.scalar_columns if n != "id")
                 raise ValueError(
                     f"cannot update field {name!r}: update() sets scalar fields "
                     f"({', '.join(updatable) or 'none'}); index() the document to change others"

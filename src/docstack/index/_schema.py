@@ -9,7 +9,11 @@ column has a kind that says how backends store it:
   text-searchable),
 - ``'tensor'``: any other tensor, stored as its dtype, shape and raw bytes,
 - ``'bytes'``: raw bytes,
-- ``'json'``: anything else, stored as the JSON pydantic makes of it,
+- ``'json'``: anything else, stored as the JSON pydantic makes of it; a list of scalars
+  (``list[int]``, ``list[float]``, ``list[str]``, ``list[bool]``, ``Optional`` or not) is a
+  ``'json'`` column too (the stored format is the same JSON array) whose :attr:`Column.element`
+  names the element kind, and it is filterable: a condition on such a field holds when an
+  element meets it (see :mod:`docstack._internal.query` for the semantics),
 - ``'presence'``: whether an ``Optional`` nested document is there.
 
 Settings of a column come from, in rising priority: the backend's defaults per column type,
@@ -20,6 +24,7 @@ Settings of a column come from, in rising priority: the backend's defaults per c
 from __future__ import annotations
 
 import math
+import typing
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +64,9 @@ INDEX_METRICS: dict[str, str] = {
 }
 
 _FILTERABLE = frozenset({"str", "int", "float", "bool"})
+#: The element types of the list columns filters may name (exact types: ``bool`` is not ``int``).
+_LIST_ELEMENTS: dict[type, str] = {bool: "bool", int: "int", float: "float", str: "str"}
+_INT64 = (-(2**63), 2**63 - 1)
 _RESERVED = frozenset({"parent_id", "position", "seq"})
 
 
@@ -120,8 +128,56 @@ class Column:
 
     @property
     def filterable(self) -> bool:
-        """Whether filters may name this column."""
+        """Whether filters may name this column: a scalar, or a list of scalars.
+
+        Example
+        -------
+        >>> Column('tags', ('tags',), 'json', list[str], False).filterable
+        True
+        >>> Column('meta', ('meta',), 'json', dict, False).filterable
+        False
+        """
+        return self.kind in _FILTERABLE or self.element is not None
+
+    @property
+    def scalar(self) -> bool:
+        """Whether the column holds one ``str``, ``int``, ``float`` or ``bool`` per document.
+
+        Example
+        -------
+        >>> Column('n', ('n',), 'int', int, False).scalar
+        True
+        >>> Column('tags', ('tags',), 'json', list[str], False).scalar
+        False
+        """
         return self.kind in _FILTERABLE
+
+    @cached_property
+    def element(self) -> str | None:
+        """For a ``'json'`` column typed as a list of scalars (``list[int]``,
+        ``Optional[list[str]]``, ...), the element kind: ``'int'``, ``'float'``, ``'str'`` or
+        ``'bool'``; ``None`` for any other column.
+
+        Such a column is stored as the JSON array of its elements, like any ``'json'``
+        column, and is filterable.
+
+        Example
+        -------
+        >>> from typing import List, Optional
+        >>> Column('t', ('t',), 'json', Optional[List[int]], True).element
+        'int'
+        >>> Column('t', ('t',), 'json', list[list[int]], False).element is None
+        True
+        """
+        if self.kind != "json":
+            return None
+        inner, _ = unwrap_optional(self.annotation)
+        if typing.get_origin(inner) is not list:
+            return None
+        args = typing.get_args(inner)
+        if len(args) != 1:
+            return None
+        return _LIST_ELEMENTS.get(args[0])  # type: ignore[call-overload]
 
     @cached_property
     def adapter(self) -> TypeAdapter:
@@ -319,8 +375,13 @@ class IndexSchema:
 
     @cached_property
     def filter_columns(self) -> dict[str, Column]:
-        """The columns filters may name."""
+        """The columns filters may name: scalars and lists of scalars."""
         return {n: c for n, c in self.columns.items() if c.filterable}
+
+    @cached_property
+    def scalar_columns(self) -> dict[str, Column]:
+        """The columns holding one scalar per document (``update()`` sets these)."""
+        return {n: c for n, c in self.columns.items() if c.scalar}
 
     @cached_property
     def text_columns(self) -> dict[str, Column]:
@@ -437,6 +498,8 @@ class IndexSchema:
             elif col.kind == "tensor":
                 values[name] = [None if v is None else encode_tensor(v) for v in column]
             elif col.kind == "json":
+                if col.element == "int":
+                    _check_int64_lists(column, name, ids)
                 dump = col.adapter.dump_json
                 values[name] = [None if v is None else dump(v) for v in column]
             elif col.kind == "float":
@@ -557,6 +620,18 @@ class IndexSchema:
         if not names:
             return []
         return construct_docs(doc_type, names, [fields[k] for k in names], set(names))
+
+
+def _check_int64_lists(column: list[Any], name: str, ids: Sequence[str]) -> None:
+    """Raise ``ValueError`` naming the document if a ``list[int]`` holds an int beyond 64 bits
+    (every backend compares list elements as 64-bit integers)."""
+    lo, hi = _INT64
+    for value, doc_id in zip(column, ids):
+        if value and not lo <= min(value) <= max(value) <= hi:
+            raise ValueError(
+                f"document {doc_id!r}: field {name!r} holds an int that does not fit in 64 "
+                "bits, the range an index stores"
+            )
 
 
 def _normalise(path: str) -> str:

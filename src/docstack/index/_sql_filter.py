@@ -4,6 +4,8 @@ The SQLite backend stores each filterable scalar field in a column of one of fou
 
 - ``'str'``: ``TEXT``; ``'int'``: ``INTEGER`` (64-bit); ``'float'``: ``REAL`` (never NaN: NaN is
   stored as ``NULL``); ``'bool'``: ``INTEGER`` 0/1.
+- ``'json'`` with an ``element`` kind: a list of scalars stored as its JSON array, filtered
+  through SQLite's JSON functions (see :mod:`docstack.index._sql_list_filter`).
 
 Every column is nullable and ``NULL`` is a missing value. :func:`compile_filter` turns a filter
 tree into ``(sql, params)``: an SQL boolean expression with ``?`` placeholders (no value is
@@ -62,7 +64,14 @@ from docstack._internal.query import And, Comparison, FilterError, FilterNode, N
 __all__ = ["SQL_TYPES", "SqlColumn", "compile_filter", "quote_identifier", "register_functions"]
 
 #: The SQLite column type each column kind is stored as.
-SQL_TYPES: dict[str, str] = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "INTEGER"}
+SQL_TYPES: dict[str, str] = {
+    "str": "TEXT",
+    "int": "INTEGER",
+    "float": "REAL",
+    "bool": "INTEGER",
+    "json": "BLOB",
+}
+_LIST_ELEMENTS = ("int", "float", "str", "bool")
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -95,23 +104,33 @@ def quote_identifier(name: str) -> str:
 class SqlColumn:
     """Where a filterable field is stored: the SQL column ``name`` (unquoted) and its ``kind``.
 
-    ``kind`` is one of ``'str'``, ``'int'``, ``'float'``, ``'bool'`` (see :data:`SQL_TYPES`).
+    ``kind`` is one of ``'str'``, ``'int'``, ``'float'``, ``'bool'`` (see :data:`SQL_TYPES`),
+    or ``'json'`` for a list of scalars whose ``element`` is one of the four.
 
     Example
     -------
     >>> col = SqlColumn('price', 'float')
     >>> col.quoted, col.sql_type
     ('"price"', 'REAL')
+    >>> SqlColumn('tags', 'json', 'str').sql_type
+    'BLOB'
     """
 
     name: str
     kind: str
+    element: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in SQL_TYPES:
             raise ValueError(
                 f"unknown column kind {self.kind!r} for column {self.name!r}; "
                 f"expected one of {', '.join(SQL_TYPES)}"
+            )
+        if (self.kind == "json") != (self.element in _LIST_ELEMENTS):
+            raise ValueError(
+                f"column {self.name!r}: a 'json' column needs an element kind (one of "
+                f"{', '.join(_LIST_ELEMENTS)}) and no other kind takes one, got "
+                f"kind {self.kind!r}, element {self.element!r}"
             )
         quote_identifier(self.name)  # validates the name
 
@@ -165,6 +184,9 @@ def register_functions(conn: sqlite3.Connection) -> None:
     """
     conn.create_function(_REGEXP_FUNCTION, 2, _regexp, deterministic=True)
     conn.create_function(_STRLEN_FUNCTION, 1, _strlen, deterministic=True)
+    from docstack.index._sql_list_filter import register_list_functions
+
+    register_list_functions(conn)
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,6 +390,10 @@ def _comparison(column: SqlColumn, op: str, value: Any, label: str) -> _Compiled
         return _negate(_comparison(column, "$eq", value, label))
     if op == "$nin":
         return _negate(_comparison(column, "$in", value, label))
+    if column.element is not None:
+        from docstack.index._sql_list_filter import compile_list_condition
+
+        return compile_list_condition(column, op, value, label)
     if op == "$regex":
         if column.kind != "str":
             return _CONST_FALSE

@@ -29,13 +29,11 @@ Example
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from docstack._internal.fields import unwrap_optional
 from docstack.errors import DocstackError
 from docstack.index._schema import Column, IndexSchema
 
@@ -44,7 +42,6 @@ __all__ = ["ArrayColumns", "MilvusLimitError", "list_element"]
 MAX_CAPACITY = 4096
 MAX_LENGTH = 65535
 _INT64 = (-(2**63), 2**63 - 1)
-_ELEMENTS: dict[type, str] = {bool: "bool", int: "int", float: "float", str: "str"}
 
 
 class MilvusLimitError(DocstackError, ValueError):
@@ -65,15 +62,7 @@ def list_element(col: Column) -> str | None:
     >>> list_element(Column('t', ('t',), 'json', list[list[int]], False)) is None
     True
     """
-    if col.kind != "json":
-        return None
-    inner, _ = unwrap_optional(col.annotation)
-    if typing.get_origin(inner) is not list:
-        return None
-    args = typing.get_args(inner)
-    if len(args) != 1 or not isinstance(args[0], type):
-        return None
-    return _ELEMENTS.get(args[0])
+    return col.element  # the schema's list columns, filterable on every backend
 
 
 def _limit(col: Column, key: str, default: int, top: int) -> int:

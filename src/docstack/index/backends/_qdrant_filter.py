@@ -14,9 +14,17 @@ a missing value is stored as ``null``. The translation keeps the portable semant
   ``$gte 3``), an operand no column value can equal becomes False.
 - ``$neq``/``$nin`` are ``must_not`` of ``$eq``/``$in``, so a missing value matches them, and
   ``{'$eq': None}`` is Qdrant's ``is_empty``.
-- What Qdrant cannot express (``$regex``, ``$size``, order on strings, ints beyond the 2**53
-  that a ``Range`` bound holds exactly) raises :class:`NeedsPlanner`: the backend then
-  evaluates that part in docstack (see ``QdrantDocumentIndex``), never a different answer.
+- What Qdrant cannot express (``$regex``, ``$size`` of strings, order on strings, ints beyond
+  the 2**53 that a ``Range`` bound holds exactly, a whole-list operand) raises
+  :class:`NeedsPlanner`: the backend then evaluates that part in docstack (see
+  ``QdrantDocumentIndex``), never a different answer.
+
+A list of scalars (kind ``'list:int'``, ``'list:float'``, ``'list:str'``, ``'list:bool'``, see
+:func:`column_kinds`) is a payload array, and Qdrant matches a condition on an array when an
+element meets it, which is the portable meaning: ``$eq``/``$in``/order compile as for a
+scalar of the element kind. Qdrant's ``is_empty`` also matches ``[]``, so a missing list is
+``is_null`` (a payload ``null``) with no values, and ``$size`` is ``values_count`` (``$size:
+0`` with ``must_not`` ``is_null``, so that a missing list never has a size).
 
 Example
 -------
@@ -30,13 +38,20 @@ Example
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from docstack._internal.query import And, Comparison, FilterNode, Not, Or
 
-__all__ = ["NativeFilter", "NeedsPlanner", "compile_filter", "native_filter", "planner_paths"]
+__all__ = [
+    "NativeFilter",
+    "NeedsPlanner",
+    "column_kinds",
+    "compile_filter",
+    "native_filter",
+    "planner_paths",
+]
 
 _EXACT_FLOAT_INT = 2**53
 _INT64 = (-(2**63), 2**63 - 1)
@@ -85,6 +100,20 @@ def native_filter(query: Any, filter_columns: Any) -> NativeFilter | None:
     ):
         return NativeFilter(models.Filter.model_validate(dict(query)))
     return None
+
+
+def column_kinds(columns: Iterable[Any]) -> dict[tuple[str, ...], str]:
+    """The kind :func:`compile_filter` takes for each filterable column, by path: the column's
+    kind, or ``'list:<element>'`` for a list of scalars.
+
+    Example
+    -------
+    >>> from docstack.index._schema import Column
+    >>> column_kinds([Column('n', ('n',), 'int', int, False),
+    ...               Column('tags', ('tags',), 'json', list[str], False)])
+    {('n',): 'int', ('tags',): 'list:str'}
+    """
+    return {col.path: col.kind if col.element is None else f"list:{col.element}" for col in columns}
 
 
 def compile_filter(node: Any, kinds: Mapping[tuple[str, ...], str]) -> Any:
@@ -161,8 +190,10 @@ class _Compiler:
             raise NeedsPlanner(node.op, key)
         op, value = node.op, node.value
         if op == "$exists":
-            empty = self.empty(key)
-            return self.negate(empty) if value else empty
+            missing = self.missing(kind, key)
+            return self.negate(missing) if value else missing
+        if op == "$size" and kind.startswith("list:"):
+            return self.size(key, value)
         if op == "$eq":
             return self.equal(kind, key, value, op)
         if op == "$neq":
@@ -172,12 +203,35 @@ class _Compiler:
         if op == "$nin":
             return self.negate(self.one_of(kind, key, value, op))
         if op in ("$gt", "$gte", "$lt", "$lte"):
-            return self.order(kind, key, op, value)
-        raise NeedsPlanner(op, key)  # $regex, $size
+            # on a list: some element compares so, as Qdrant matches arrays
+            return self.order(_element(kind), key, op, value)
+        raise NeedsPlanner(op, key)  # $regex, $size of a string
 
     def empty(self, key: str) -> Any:
         m = self.m
         return m.IsEmptyCondition(is_empty=m.PayloadField(key=key))
+
+    def missing(self, kind: str, key: str) -> Any:
+        """The value is missing (``None``); for a list, ``is_empty`` would also take ``[]``."""
+        if not kind.startswith("list:"):
+            return self.empty(key)
+        m = self.m
+        return m.Filter(
+            must=[
+                m.IsNullCondition(is_null=m.PayloadField(key=key)),
+                m.FieldCondition(key=key, values_count=m.ValuesCount(lt=1)),
+            ]
+        )
+
+    def size(self, key: str, size: int) -> Any:
+        """A list of ``size`` elements (a missing list has no size)."""
+        m = self.m
+        if size:
+            return m.FieldCondition(key=key, values_count=m.ValuesCount(gte=size, lte=size))
+        return m.Filter(
+            must=[m.FieldCondition(key=key, values_count=m.ValuesCount(lt=1))],
+            must_not=[m.IsNullCondition(is_null=m.PayloadField(key=key))],
+        )
 
     def match(self, key: str, value: Any) -> Any:
         m = self.m
@@ -189,8 +243,8 @@ class _Compiler:
 
     def one_of(self, kind: str, key: str, values: tuple[Any, ...], op: str) -> Any:
         m = self.m
-        if kind in ("str", "int"):
-            plain = str if kind == "str" else int
+        if _element(kind) in ("str", "int"):
+            plain = str if _element(kind) == "str" else int
             wanted: list[Any] = []
             rest: list[Any] = []
             for v in values:
@@ -209,9 +263,10 @@ class _Compiler:
 
     def equal(self, kind: str, key: str, value: Any, op: str) -> Any:
         if value is None:
-            return self.empty(key)
+            return self.missing(kind, key)
         if isinstance(value, (tuple, list)):
             raise NeedsPlanner(op, key)  # a whole-list operand: evaluate() decides
+        kind = _element(kind)  # on a list: some element equals, as Qdrant matches arrays
         if isinstance(value, str):
             return self.match(key, value) if kind == "str" else False
         if not isinstance(value, (bool, int, float)):
@@ -261,6 +316,11 @@ class _Compiler:
         if isinstance(bound, int) and abs(bound) > _EXACT_FLOAT_INT:
             raise NeedsPlanner(op, key)
         return self.range(key, **{bound_op: float(bound)})
+
+
+def _element(kind: str) -> str:
+    """The kind of a list's elements (``'list:int'`` -> ``'int'``); a scalar's own kind."""
+    return kind[5:] if kind.startswith("list:") else kind
 
 
 def _compare(a: int, op: str, b: Any) -> bool:

@@ -14,6 +14,7 @@ from docstack.index._bm25 import BM25Index
 from docstack.index._schema import Column
 from docstack.index.backends._qdrant_filter import (
     NeedsPlanner,
+    column_kinds,
     compile_filter,
     native_filter,
     planner_paths,
@@ -50,7 +51,7 @@ class QdrantSearch:
         return super()._parse_filter(filter_query)
 
     def _kinds(self) -> dict[tuple[str, ...], str]:
-        return {col.path: col.kind for col in self._schema.filter_columns.values()}
+        return column_kinds(self._schema.filter_columns.values())
 
     def _resolve(self, node: Any) -> Any:
         """``node`` as a Qdrant ``Filter``; ``None`` for everything, ``False`` for nothing."""

@@ -586,7 +586,7 @@ class HnswDocumentIndex(DocumentIndex):
     def _sql_columns(self) -> dict[tuple[str, ...], SqlColumn]:
         cols = {("id",): SqlColumn("id", "str")}
         for name, col in self._schema.filter_columns.items():
-            cols[col.path] = SqlColumn(name, col.kind)
+            cols[col.path] = SqlColumn(name, col.kind, col.element)
         return cols
 
     def _where(self, node: FilterNode | None) -> tuple[str, list[Any]]:

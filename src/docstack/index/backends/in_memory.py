@@ -6,6 +6,12 @@ or replacing a document marks its row dead, and dead rows are compacted away onc
 half of the table. ``persist()`` writes everything to one file that
 ``InMemoryExactNNIndex[MyDoc](index_file_path=...)`` reopens.
 
+Filters run :func:`~docstack._internal.query.evaluate` over whole columns. List fields
+(``list[int|float|str|bool]``) are kept decoded beside their stored JSON (decoded once per
+write, in one parse per batch), so a filter on them flattens the lists into one numpy array and
+matches the elements in one vectorised pass; only whole-list operands (``{'tags': ['a',
+'b']}``) compare the candidate rows of the right length in Python.
+
 As in DocArray, the documents to start with may be given when opening:
 ``InMemoryExactNNIndex[MyDoc](docs)``.
 """
@@ -97,6 +103,10 @@ class InMemoryExactNNIndex(DocumentIndex):
         self._values: dict[str, list[Any]] = {
             n: [] for n, c in self._schema.columns.items() if c.kind != "vector" and n != "id"
         }
+        #: list columns decoded from their JSON, one value (a list or None) per row
+        self._lists: dict[str, list[Any]] = {
+            n: [] for n, c in self._schema.columns.items() if c.element is not None
+        }
         self._vec: dict[str, np.ndarray] = {}
         self._vmiss: dict[str, np.ndarray] = {}
         self._norms: dict[str, np.ndarray] = {}
@@ -172,6 +182,8 @@ class InMemoryExactNNIndex(DocumentIndex):
                 self._orig[name].extend(orig if orig is not None else [None] * m)
             elif name != "id":
                 self._values[name].extend(arr)
+                if name in self._lists:
+                    self._lists[name].extend(_decode_json(arr))
         self._ids.extend(batch.ids)
         self._alive[start : start + m] = True
         self._parents.extend(batch.parents if batch.parents is not None else [None] * m)
@@ -199,6 +211,8 @@ class InMemoryExactNNIndex(DocumentIndex):
         self._positions = [self._positions[i] for i in keep_list]
         for name, values in self._values.items():
             self._values[name] = [values[i] for i in keep_list]
+        for name, values in self._lists.items():
+            self._lists[name] = [values[i] for i in keep_list]
         for name, values in self._orig.items():
             self._orig[name] = [values[i] for i in keep_list]
         for name in self._vec:
@@ -295,7 +309,8 @@ class InMemoryExactNNIndex(DocumentIndex):
                 name = "__".join(path)
                 if name == "id":
                     return self._ids
-                return self._values[name]
+                lists = self._lists.get(name)
+                return self._values[name] if lists is None else lists
 
             mask &= evaluate(node, column, n)
         return mask
@@ -479,6 +494,21 @@ class InMemoryExactNNIndex(DocumentIndex):
         for name, child in self._subindices.items():
             assert isinstance(child, InMemoryExactNNIndex)
             child._restore_tables(tables, f"{prefix}/{name}" if prefix else name)
+
+
+def _decode_json(values: Sequence[Any]) -> list[Any]:
+    """Stored JSON values (bytes, ``None`` where missing) decoded, with one parse per batch.
+
+    Example
+    -------
+    >>> _decode_json([b'[1,2]', None, b'[]'])
+    [[1, 2], None, []]
+    """
+    present = [v for v in values if v is not None]
+    if not present:
+        return [None] * len(values)
+    decoded = iter(orjson.loads(b"[" + b",".join(present) + b"]"))
+    return [None if v is None else next(decoded) for v in values]
 
 
 # doctest compiles examples with the __future__ flags of the module namespace
