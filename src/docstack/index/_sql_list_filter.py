@@ -37,6 +37,7 @@ Example
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -166,8 +167,7 @@ def _any_element(column: Any, text: str, op: str, value: Any, label: str) -> _Co
             v for v in value if isinstance(v, str) and _equality_bound("str", "str", v) is not None
         ]
     elif op == "$regex":
-        pattern = _regex_operand(value)
-        cond, mode, args = (f"{_ELEMENT} REGEXP ?", [pattern]), "regex", [pattern]
+        cond, mode, args = (f"{_ELEMENT} REGEXP ?", [_regex_operand(value)]), "regex", [value]
     else:
         kind, operand = _classify(value, op, label)
         cond = _order(element, op, kind, operand)  # type: ignore[arg-type]
@@ -182,10 +182,10 @@ def _any_element(column: Any, text: str, op: str, value: Any, label: str) -> _Co
     if column.element != "str":
         return exists, params
     # json_each cuts strings at an escaped NUL: such rows are decided in Python
-    python = f"{_STR_ELEMENTS_FUNCTION}({text}, ?{', ?' * len(args)})"
+    python = f"{_STR_ELEMENTS_FUNCTION}({text}, ?, ?)"
     return (
         f"(CASE WHEN instr({text}, '\\u0000') > 0 THEN {python} ELSE {exists} END)",
-        [mode, *args, *params],
+        [mode, _json_args(args), *params],
     )
 
 
@@ -226,11 +226,17 @@ def _whole_list(column: Any, text: str, operand: Any, label: str) -> _Compiled:
     sql = "(" + " AND ".join(conditions) + ")"
     if column.element != "str" or None in bounds:
         return sql, params
-    python = f"{_STR_ELEMENTS_FUNCTION}({text}, 'list'{', ?' * len(bounds)})"
+    python = f"{_STR_ELEMENTS_FUNCTION}({text}, 'list', ?)"
     return (
         f"(CASE WHEN instr({text}, '\\u0000') > 0 THEN {python} ELSE {sql} END)",
-        [*bounds, *params],
+        [_json_args(bounds), *params],
     )
+
+
+def _json_args(args: list[Any]) -> str:
+    """The operands of the Python side as one JSON array (SQL functions take few arguments);
+    ASCII-escaped, so that lone surrogates in a pattern travel too."""
+    return json.dumps(args, ensure_ascii=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,11 +249,13 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _str_elements(text: Any, mode: str, *args: Any) -> int:
+def _str_elements(text: Any, mode: str, args_json: str) -> int:
     """Whether the ``list[str]`` stored as JSON ``text`` meets ``mode`` (``'in'``, ``'regex'``,
-    ``'list'`` or an order operator) with ``args``: 1 or 0 (0 for a missing list)."""
+    ``'list'``, ``'any'`` or an order operator) with the operands in the JSON array
+    ``args_json``: 1 or 0 (0 for a missing list)."""
     if text is None:
         return 0
+    args = json.loads(args_json)
     try:
         elements = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -261,10 +269,7 @@ def _str_elements(text: Any, mode: str, *args: Any) -> int:
         wanted = set(args)
         return int(any(e in wanted for e in strings))
     if mode == "regex":
-        pattern = args[0]
-        if isinstance(pattern, bytes):
-            pattern = pattern.decode("utf-8", "surrogatepass")
-        search = _compiled(pattern).search
+        search = _compiled(args[0]).search
         return int(any(search(e) is not None for e in strings))
     if mode == "any":
         return int(bool(strings))
@@ -280,10 +285,10 @@ def register_list_functions(conn: sqlite3.Connection) -> None:
     >>> import sqlite3
     >>> conn = sqlite3.connect(':memory:')
     >>> register_list_functions(conn)
-    >>> conn.execute("SELECT docstack_str_elements('[\\"a\\\\u0000\\"]', 'in', 'a')").fetchone()
+    >>> conn.execute("SELECT docstack_str_elements('[\\"a\\\\u0000\\"]', 'in', '[\\"a\\"]')").fetchone()
     (0,)
     """
-    conn.create_function(_STR_ELEMENTS_FUNCTION, -1, _str_elements, deterministic=True)
+    conn.create_function(_STR_ELEMENTS_FUNCTION, 3, _str_elements, deterministic=True)
 
 
 # doctest compiles examples with the __future__ flags of the module namespace
