@@ -108,7 +108,7 @@ def _snippet(text: str, query: str = "", width: int = 160) -> str:
     """``text`` on one line, cut to ``width`` characters around the first query word in it.
 
     >>> _snippet('a ' * 100 + 'needle here', 'needle', width=20)
-    '… a a a a needle here'
+    '… a a a needle here'
     """
     flat = " ".join(text.split())
     if len(flat) <= width:
@@ -117,6 +117,9 @@ def _snippet(text: str, query: str = "", width: int = 160) -> str:
     found = [lower.find(w) for w in re.findall(r"\w{2,}", query.lower())]
     first = min((i for i in found if i >= 0), default=0)
     start = max(0, min(first - width // 4, len(flat) - width + 1))
+    if start:  # begin at a word
+        space = flat.find(" ", start, first)
+        start = space + 1 if space >= 0 else start
     piece = flat[start : start + width - 1].strip()
     return ("… " if start else "") + piece + ("…" if start + width - 1 < len(flat) else "")
 
