@@ -197,3 +197,25 @@ def test_an_unreadable_file_is_skipped_with_a_note_and_status_1(capsys, corpus, 
     (corpus / "broken.png").unlink()
     code, out, _ = run(capsys, *argv, "--force")
     assert code == 0 and "indexed 3 files (0 new, 3 changed" in out
+
+
+def test_a_same_named_txt_file_is_the_caption_of_a_media_file(capsys, tmp_path):
+    root = tmp_path / "photos"
+    root.mkdir()
+    write_png(root / "harbour.png")
+    (root / "harbour.txt").write_text("Fishing boats moored in a quiet harbour at dawn.")
+    (root / "alone.txt").write_text("A text file with no image beside it.")
+    index = tmp_path / "idx"
+    args = ("index", str(root), "--into", str(index), "--encoder", ENC)
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    assert "indexed 2 files" in out  # the caption is not a document of its own
+    hit = _search(capsys, index, "fishing boats harbour", "--mode", "text")[0]
+    assert Path(hit["path"]).name == "harbour.png" and "Fishing boats" in hit["snippet"]
+    # editing the caption indexes the image again, with the new text
+    (root / "harbour.txt").write_text("A red lighthouse on a rocky cape.")
+    os.utime(root / "harbour.txt", ns=(10**18, 10**18))
+    code, out, _ = run(capsys, *args)
+    assert "indexed 1 files (0 new, 1 changed" in out
+    hit = _search(capsys, index, "lighthouse cape", "--mode", "text")[0]
+    assert Path(hit["path"]).name == "harbour.png"

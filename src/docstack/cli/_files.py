@@ -15,7 +15,7 @@ import numpy as np
 
 from docstack.cli._encoders import CliError
 
-__all__ = ["FoundFile", "file_id", "find_files", "kind_of", "read_file"]
+__all__ = ["FoundFile", "content_digest", "file_id", "find_files", "kind_of", "read_file"]
 
 KINDS: dict[str, frozenset[str]] = {
     "text": frozenset(
@@ -34,12 +34,19 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 
 
 class FoundFile(NamedTuple):
-    """A file to index: its absolute path, kind, size and modification time."""
+    """A file to index: its absolute path, kind, size and modification time.
+
+    A media file may have a caption: a ``.txt`` file of the same name stem in the same folder
+    (``cat.png`` and ``cat.txt``, the convention of image-caption datasets). Its text is the
+    media document's ``text`` (chunked, embedded and searched), and ``size``/``mtime_ns``
+    count both files, so editing the caption indexes the file again.
+    """
 
     path: str
     kind: str
     size: int
     mtime_ns: int
+    caption: Optional[str] = None
 
 
 def kind_of(path: str) -> Optional[str]:
@@ -74,6 +81,45 @@ def sha256_of(path: str) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def content_digest(found: FoundFile) -> str:
+    """The SHA-256 of a found file's content, and of its caption's when it has one.
+
+    >>> import tempfile
+    >>> p = tempfile.NamedTemporaryFile(delete=False); p.write(b'abc'); p.close()
+    3
+    >>> content_digest(FoundFile(p.name, 'text', 3, 0)) == sha256_of(p.name)
+    True
+    """
+    digest = sha256_of(found.path)
+    if found.caption is None:
+        return digest
+    return hashlib.sha256(f"{digest}:{sha256_of(found.caption)}".encode()).hexdigest()
+
+
+_MEDIA = frozenset({"image", "audio", "video", "mesh"})
+
+
+def _pair_captions(seen: dict[str, FoundFile]) -> dict[str, FoundFile]:
+    """Attach each ``.txt`` file named like a media file of its folder to that file."""
+    media = {
+        os.path.splitext(p)[0]: p
+        for p, f in seen.items()
+        if f.kind in _MEDIA and os.path.splitext(p)[1].lower() != ".txt"
+    }
+    out = dict(seen)
+    for path, found in seen.items():
+        stem, suffix = os.path.splitext(path)
+        owner = media.get(stem) if suffix.lower() == ".txt" else None
+        if owner is None:
+            continue
+        m = out[owner]
+        out[owner] = m._replace(
+            size=m.size + found.size, mtime_ns=max(m.mtime_ns, found.mtime_ns), caption=path
+        )
+        del out[path]
+    return out
 
 
 def _walk(folder: str) -> Iterator[str]:
@@ -127,7 +173,7 @@ def find_files(sources: Iterable[str], skip: Iterable[str] = ()) -> tuple[list[F
                 continue
             stat = os.stat(absolute)
             seen[absolute] = FoundFile(absolute, kind, stat.st_size, stat.st_mtime_ns)
-    return list(seen.values()), unknown
+    return list(_pair_captions(seen).values()), unknown
 
 
 def _title(text: str, fallback: str) -> str:
@@ -274,4 +320,6 @@ def read_file(found: FoundFile, sha256: str) -> tuple[dict[str, Any], Any]:
         _mesh(path, fields)
     elif found.kind == "pdf":
         fields["text"] = _pdf(path, fields)
+    if found.caption is not None:
+        fields["text"] = _read_text(found.caption)
     return fields, pixels

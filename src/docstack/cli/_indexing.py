@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 from docstack.cli._encoders import CliError
-from docstack.cli._files import FoundFile, file_id, find_files, read_file, sha256_of, thumbnail
+from docstack.cli._files import (
+    FoundFile,
+    content_digest,
+    file_id,
+    find_files,
+    read_file,
+    thumbnail,
+)
 from docstack.cli._settings import (
     SETTINGS_FILE,
     IndexSettings,
@@ -102,7 +109,7 @@ class _Plan:
             if entry and not force and (entry["size"], entry["mtime_ns"]) == (f.size, f.mtime_ns):
                 self.unchanged += 1
                 continue
-            digest = sha256_of(f.path)
+            digest = content_digest(f)
             if entry and not force and entry["sha256"] == digest and entry["size"] == f.size:
                 self.touched.append((f, digest))
             else:
