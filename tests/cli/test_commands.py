@@ -96,6 +96,18 @@ def test_eval_scores_searches_against_trec_and_json_qrels(capsys, index, corpus,
         str(as_json), "--metrics", "hits@1", "--mode", "vector",
     )  # fmt: skip
     assert code == 0 and "hits@1" in out and "0.0000" in out
+    # several modes: one table, with paired tests against the first
+    code, out, err = run(
+        capsys, "eval", "--index", str(index), "--queries", str(queries), "--qrels",
+        str(trec), "--metrics", "mrr,ndcg@10", "--mode", "text,vector,hybrid",
+    )  # fmt: skip
+    assert code == 0, err
+    assert all(m in out for m in ("text", "vector", "hybrid", "t-test p (ndcg@10)", "perm. p"))
+    code, _, err = run(
+        capsys, "eval", "--index", str(index), "--queries", str(queries), "--qrels",
+        str(trec), "--mode", "text,fuzzy",
+    )  # fmt: skip
+    assert code == 2 and "fuzzy" in err
 
 
 @pytest.mark.parametrize(

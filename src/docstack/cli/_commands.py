@@ -213,11 +213,22 @@ def run_eval(args: Any) -> int:
     qrels = _doc_ids(_read_qrels(qrels_path), Manifest(opened.folder), qrels_path.parent)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
 
-    def run(query: str) -> list[str]:
-        return [h.file_id for h in search_files(opened, query, args.mode, None, args.limit)[0]]
+    def runner(mode: str) -> Any:
+        def run(query: str) -> list[str]:
+            return [h.file_id for h in search_files(opened, query, mode, None, args.limit)[0]]
 
-    run.__name__ = args.mode
-    result = evaluate(opened.index, queries, qrels, mode=run, metrics=metrics or DEFAULT_METRICS)
+        run.__name__ = mode
+        return run
+
+    metrics = metrics or DEFAULT_METRICS
+    if len(args.mode) == 1:
+        result = evaluate(opened.index, queries, qrels, mode=runner(args.mode[0]), metrics=metrics)
+    else:
+        setups = {mode: runner(mode) for mode in args.mode}
+        compare = "ndcg@10" if "ndcg@10" in metrics else metrics[0]
+        result = evaluate(
+            opened.index, queries, qrels, setups=setups, metrics=metrics, compare_metric=compare
+        )
     print(result.summary())
     return 0
 

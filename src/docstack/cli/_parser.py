@@ -11,6 +11,16 @@ __all__ = ["UsageError", "build_parser"]
 MODES = ("vector", "text", "hybrid")
 
 
+def _modes(value: str) -> tuple[str, ...]:
+    modes = tuple(m.strip() for m in value.split(",") if m.strip())
+    bad = [m for m in modes if m not in MODES]
+    if not modes or bad or len(set(modes)) != len(modes):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give one or more of {', '.join(MODES)}, comma-separated, each once"
+        )
+    return modes
+
+
 class UsageError(Exception):
     """A command line that does not parse (exit status 2)."""
 
@@ -105,7 +115,14 @@ def _add_rest(sub: Any) -> None:
     p.add_argument("--index", required=True, metavar="DIR")
     p.add_argument("--queries", required=True, metavar="Q.jsonl")
     p.add_argument("--qrels", required=True, metavar="QRELS")
-    p.add_argument("--mode", choices=MODES, default="hybrid", help="default: hybrid")
+    p.add_argument(
+        "--mode",
+        type=_modes,
+        default=("hybrid",),
+        metavar="MODE[,MODE...]",
+        help="vector, text or hybrid (default: hybrid); several, comma-separated, are "
+        "compared side by side with paired significance tests against the first",
+    )
     p.add_argument("--limit", type=_positive, default=100, help="files per query (default 100)")
     p.add_argument("--metrics", help="comma-separated, e.g. ndcg@10,mrr,recall@100")
 
