@@ -1006,6 +1006,17 @@ class _Column:
         target_len = len(operand)
         out = np.diff(self.offsets) == target_len
         candidates = np.flatnonzero(out)
+        if target_len and len(candidates):
+            # the candidate rows' elements against the operand in one comparison, where numpy
+            # compares exactly as Python does
+            target = _clean_scalar_array(list(operand))
+            exact = None if target is None else _exact_target(self.data, target)
+            if exact is False:
+                return np.zeros(n_rows, bool)
+            if exact is not None:
+                at = self.offsets[candidates][:, None] + np.arange(target_len)
+                out[candidates] = (self.data[at] == exact).all(axis=1)
+                return out
         rows = self.rows
         out[candidates] = [_whole_equal(rows[i], operand) for i in candidates.tolist()]
         return out
