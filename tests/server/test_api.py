@@ -150,6 +150,28 @@ def test_vector_search_by_text_through_the_encoder(client):
     assert all(d["title"].startswith("green") for d in body["documents"])
 
 
+def test_search_results_leave_tensors_out_unless_asked(client):
+    req = {"text": "something blue", "mode": "vector", "limit": 2}
+    body = client.post("/api/indexes/products/search", json=req).json()
+    assert [d["embedding"] for d in body["documents"]] == [None, None]
+    assert [d["image"] for d in body["documents"]] == [None, None]
+    assert body["tensor_info"][0]["embedding"] == {"shape": [3], "dtype": "float32"}
+    full = client.post("/api/indexes/products/search", json={**req, "tensors": "full"}).json()
+    assert ids(full) == ids(body)
+    assert np.asarray(full["documents"][0]["embedding"]).shape == (3,)
+    assert np.asarray(full["documents"][0]["image"]).shape == (24, 32, 3)
+
+
+def test_image_search_leaves_tensors_out_unless_asked(client):
+    files = {"file": ("q.png", png(COLOURS["red"]), "image/png")}
+    body = client.post("/api/indexes/products/search/image", files=files).json()
+    assert body["documents"] and body["documents"][0]["embedding"] is None
+    full = client.post(
+        "/api/indexes/products/search/image", files=files, data={"tensors": "full"}
+    ).json()
+    assert len(full["documents"][0]["embedding"]) == 3
+
+
 def test_hybrid_search_fuses_text_and_vector(client):
     req = {"text": "red mug", "mode": "hybrid", "limit": 5}
     body = client.post("/api/indexes/products/search", json=req).json()

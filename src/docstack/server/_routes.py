@@ -119,7 +119,8 @@ def add_read_routes(
     def search(req: request_model, name: IndexName) -> Response:  # type: ignore[valid-type]
         """Search by text (BM25), by vector, by text embedded by a vector field's encoder,
         hybrid (both, fused), more like a stored document (``like_id``), or only filter.
-        Scores come with ``higher_is_better``."""
+        Scores come with ``higher_is_better``; tensors are left out unless the request
+        asks for ``tensors='full'``."""
         return _search_response(name, _lookup(served, name), req)
 
     @app.post("/api/indexes/{name}/search/image", tags=["search"])
@@ -129,7 +130,7 @@ def add_read_routes(
         vector_field: Annotated[Optional[str], Form()] = None,
         filter: Annotated[Optional[str], Form(description="a portable filter, as JSON")] = None,
         limit: Annotated[int, Form(ge=0, le=max_limit)] = 10,
-        tensors: Annotated[Tensors, Form()] = "full",
+        tensors: Annotated[Tensors, Form()] = "summary",
     ) -> Response:
         """Search by an uploaded image, embedded by the vector field's image encoder."""
         from docstack._internal.media import decode_image
