@@ -92,3 +92,30 @@ def test_import_of_embed_stays_light():
     code = f"import sys, docstack.embed; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_text_documents_embed_their_text_and_a_text_url_is_read(tmp_path):
+    from docstack.documents import TextDoc
+    from docstack.embed import modality_of
+
+    path = tmp_path / "note.txt"
+    path.write_text("ccc", encoding="utf-8")
+    items = [TextDoc("a"), "bbbb", TextDoc(url=str(path))]
+    assert [modality_of(item) for item in items] == ["text"] * 3
+    enc = Recorder()
+    out = enc.encode(items)
+    assert out[:, 0].tolist() == [1, 4, 3]
+    assert sorted(t for batch in enc.batches for t in batch) == ["a", "bbbb", "ccc"]
+    np.testing.assert_array_equal(enc.encode_query([TextDoc("ab")]), enc.encode_query(["ab"]))
+
+
+def test_documents_without_content_are_named():
+    from docstack.documents import ImageDoc, TextDoc
+    from docstack.embed import modality_of
+
+    with pytest.raises(EncoderError, match="cannot tell the modality of a TextDoc"):
+        modality_of(TextDoc())
+    with pytest.raises(EncoderError, match="cannot tell the modality of a int"):
+        modality_of(3)
+    with pytest.raises(EncoderError, match="input 1 is a ImageDoc holding no text"):
+        Recorder().encode([TextDoc("a"), ImageDoc()], modality="text")

@@ -12,65 +12,6 @@ from docstack.embed import ClipEncoder, EncoderError, as_rgb_array
 pytest.importorskip("transformers", reason="transformers not installed")
 pytest.importorskip("torch", reason="torch not installed")
 
-WORDS = ["a", "red", "car", "blue", "sky", "dog", "cat", "on", "the", "grass", "photo", "of"]
-SPECIAL = ["<pad>", "<unk>", "<s>", "</s>"]
-
-
-def _tokenizer():
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {word: i for i, word in enumerate(SPECIAL + WORDS)}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", special_tokens=[("<s>", 2), ("</s>", 3)]
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        pad_token="<pad>",
-        unk_token="<unk>",
-        bos_token="<s>",
-        eos_token="</s>",
-    )
-
-
-def _image_processor():
-    import transformers
-
-    # the PIL-backed processor where transformers has one (the default needs torchvision)
-    cls = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
-    return cls(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-
-
-def _tower(**settings) -> dict:
-    """A tiny transformer tower's config: two layers of width 32."""
-    return dict(
-        hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, **settings
-    )
-
-
-@pytest.fixture(scope="module")
-def clip_folder(tmp_path_factory):
-    import torch
-    from transformers import CLIPConfig, CLIPModel
-
-    text = _tower(
-        vocab_size=len(SPECIAL) + len(WORDS),
-        max_position_embeddings=16,
-        pad_token_id=0,
-        bos_token_id=2,
-        eos_token_id=3,
-    )
-    vision = _tower(image_size=32, patch_size=8)
-    torch.manual_seed(0)
-    model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=24))
-    folder = tmp_path_factory.mktemp("tiny-clip")
-    model.save_pretrained(folder)
-    _tokenizer().save_pretrained(folder)
-    _image_processor().save_pretrained(folder)
-    return folder
-
 
 @pytest.fixture(scope="module")
 def encoder(clip_folder):
@@ -157,3 +98,33 @@ def test_model_and_processors_can_be_given_as_objects(clip_folder, encoder):
     np.testing.assert_allclose(again.encode(TEXTS), encoder.encode(TEXTS), atol=1e-6)
     with pytest.raises(EncoderError, match="model must be"):
         ClipEncoder((parts[0],), device="cpu")
+
+
+def test_image_documents_urls_and_bytes_embed_the_image_they_hold(encoder, images, tmp_path):
+    from PIL import Image
+
+    from docstack.documents import ImageDoc
+    from docstack.embed import modality_of
+    from docstack.typing import ImageBytes, ImageUrl
+
+    path = tmp_path / "picture.png"
+    Image.fromarray(images[2]).save(path)
+    items = [
+        ImageDoc(tensor=images[2]),
+        ImageDoc(url=str(path)),
+        ImageDoc(bytes_=path.read_bytes()),
+        ImageUrl(str(path)),
+        ImageBytes(path.read_bytes()),
+    ]
+    assert [modality_of(item) for item in items] == ["image"] * 5
+    reference = encoder.encode([images[2]])[0]
+    for side in (encoder.encode, encoder.encode_query):
+        out = side(items)  # the modality is read from the first document
+        np.testing.assert_allclose(out, np.tile(reference, (5, 1)), atol=1e-5)
+
+
+def test_an_image_document_without_an_image_is_named(encoder, images):
+    from docstack.documents import ImageDoc
+
+    with pytest.raises(EncoderError, match="input 1 is a ImageDoc holding no image"):
+        encoder.encode([images[0], ImageDoc()])

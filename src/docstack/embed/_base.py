@@ -9,6 +9,9 @@ from typing import Any, Optional
 import numpy as np
 
 from docstack.errors import DocstackError
+from docstack.typing.bytes.image_bytes import ImageBytes
+from docstack.typing.url.image_url import ImageUrl
+from docstack.typing.url.text_url import TextUrl
 
 __all__ = ["Encoder", "EncoderError", "modality_of"]
 
@@ -20,26 +23,115 @@ class EncoderError(DocstackError, ValueError):
     """An encoder was given input it cannot embed, or answered with the wrong shape."""
 
 
+def _is_pixels(item: Any) -> bool:
+    """Whether ``item`` is pixel data itself: an array, a tensor or a PIL image."""
+    return hasattr(item, "shape") or type(item).__module__.startswith("PIL")
+
+
+def _image_source(doc: Any) -> Any:
+    """The image a document holds: its ``tensor``, else its ``ImageUrl``, else its
+    ``ImageBytes``; ``None`` when it holds none."""
+    tensor = getattr(doc, "tensor", None)
+    if tensor is not None and _is_pixels(tensor):
+        return tensor
+    for attr, kind in (("url", ImageUrl), ("bytes_", ImageBytes)):
+        value = getattr(doc, attr, None)
+        if isinstance(value, kind):
+            return value
+    return None
+
+
+def _has_text(doc: Any) -> bool:
+    return isinstance(getattr(doc, "text", None), str) or isinstance(
+        getattr(doc, "url", None), TextUrl
+    )
+
+
 def modality_of(item: Any) -> str:
-    """The modality an input belongs to: ``'text'`` for strings, ``'image'`` for pixel data.
+    """The modality an input belongs to: ``'text'`` or ``'image'``.
 
-    Strings (and ``TextDoc``-like objects with a ``text`` attribute) are text; numpy arrays,
-    tensors, PIL images and documents with a ``tensor`` or ``url`` of an image are images.
+    - text: a ``str``, or a document with a ``text`` (``TextDoc``), or failing that a
+      ``TextUrl`` in its ``url``;
+    - image: a numpy array, a tensor, a PIL image, an ``ImageUrl`` or ``ImageBytes``, or a
+      document holding one of these (``ImageDoc``: its ``tensor``, else its ``url``, else
+      its ``bytes_``).
 
-    >>> modality_of('a red car')
-    'text'
+    A document with both a text and an image is text. :meth:`Encoder.encode` takes all of
+    these and embeds what they hold (an image's url or bytes are loaded and decoded).
+
     >>> import numpy as np
+    >>> from docstack.documents import ImageDoc, TextDoc
+    >>> modality_of('a red car'), modality_of(TextDoc('a red car'))
+    ('text', 'text')
     >>> modality_of(np.zeros((8, 8, 3), dtype=np.uint8))
     'image'
+    >>> modality_of(ImageDoc(tensor=np.zeros((8, 8, 3), dtype=np.uint8)))
+    'image'
+    >>> modality_of(ImageDoc(url='photos/cat.png'))
+    'image'
     """
+    if isinstance(item, (ImageUrl, ImageBytes)):
+        return IMAGE
     if isinstance(item, str):
         return TEXT
-    if hasattr(item, "shape") or type(item).__module__.startswith("PIL"):
+    if _is_pixels(item):
+        return IMAGE
+    if _has_text(item):
+        return TEXT
+    if _image_source(item) is not None:
         return IMAGE
     raise EncoderError(
-        f"cannot tell the modality of a {type(item).__name__}: give a str for text or an "
-        "(H, W, C) array or PIL image for an image"
+        f"cannot tell the modality of a {type(item).__name__}: give a str or a document "
+        "with a text for text, and an (H, W, C) array, a PIL image, an ImageUrl or a "
+        "document with an image tensor, url or bytes_ for an image"
     )
+
+
+def _text_input(item: Any, position: int) -> str:
+    if isinstance(item, str):
+        return item
+    text = getattr(item, "text", None)
+    if isinstance(text, str):
+        return text
+    url = getattr(item, "url", None)
+    if isinstance(url, TextUrl):
+        return url.load()
+    raise EncoderError(
+        f"input {position} is a {type(item).__name__} holding no text: embed texts and "
+        "images in separate calls"
+    )
+
+
+def _image_input(item: Any, position: int) -> Any:
+    if isinstance(item, str) and not isinstance(item, ImageUrl):
+        raise EncoderError(
+            f"input {position} is a str, not an image: embed texts and images in separate "
+            "calls (an image's location is an ImageUrl)"
+        )
+    raw = isinstance(item, (ImageUrl, ImageBytes)) or _is_pixels(item)
+    source = item if raw else _image_source(item)
+    if source is None:
+        raise EncoderError(
+            f"input {position} is a {type(item).__name__} holding no image (no tensor, "
+            "url or bytes_)"
+        )
+    if isinstance(source, (ImageUrl, ImageBytes)):
+        return np.asarray(source.load())
+    return source
+
+
+def _raw_inputs(items: list[Any], modality: str) -> list[Any]:
+    """``items`` as the model takes them: the text or the pixels of documents, urls and
+    bytes loaded. Inputs that are already raw come back as the same list."""
+    if modality == TEXT:
+        if all(type(item) is str for item in items):
+            return items
+        return [_text_input(item, i) for i, item in enumerate(items)]
+    if modality == IMAGE:
+        if all(_is_pixels(item) for item in items):
+            return items
+        return [_image_input(item, i) for i, item in enumerate(items)]
+    return items
 
 
 def _length_order(texts: list[Any]) -> Optional[np.ndarray]:
@@ -120,8 +212,9 @@ class Encoder(abc.ABC):
     ) -> np.ndarray:
         """Embed ``items`` (all of one modality) in batches into a float32 ``(n, dim)`` array.
 
-        ``modality`` defaults to that of the first item. An empty input gives a ``(0, dim)``
-        array without calling the model.
+        Items are raw inputs (texts, image arrays) or what holds them (``TextDoc``,
+        ``ImageDoc``, ``ImageUrl``: see :func:`modality_of`). ``modality`` defaults to that of
+        the first item. An empty input gives a ``(0, dim)`` array without calling the model.
 
         >>> import numpy as np
         >>> class Twice(Encoder):
@@ -130,6 +223,9 @@ class Encoder(abc.ABC):
         ...         return np.array([[2.0 * len(t)] for t in items])
         >>> Twice().encode(['a', 'bb', 'ccc'], batch_size=2).ravel().tolist()
         [2.0, 4.0, 6.0]
+        >>> from docstack.documents import TextDoc
+        >>> Twice().encode([TextDoc('a'), TextDoc('bb')]).ravel().tolist()
+        [2.0, 4.0]
         """
         return self._encode_with(self._encode_batch, items, modality, batch_size, show_progress)
 
@@ -156,6 +252,7 @@ class Encoder(abc.ABC):
             raise EncoderError(
                 f"encoder {self.name!r} takes {sorted(self.modalities)}, not {modality!r} input"
             )
+        items = _raw_inputs(items, modality)
         size = int(batch_size or self.batch_size)
         if size < 1:
             raise EncoderError(f"batch_size must be >= 1, got {size}")
