@@ -28,7 +28,19 @@ def split_sentences(text: str) -> list[str]:
 
 class SyntheticCollection(NamedTuple):
     """Documents, queries and judgments: ``corpus`` ``{doc id: text}``, ``queries``
-    ``{qid: text}``, ``qrels`` ``{qid: {doc id: 1}}``."""
+    ``{qid: text}``, ``qrels`` ``{qid: {doc id: 1}}``.
+
+    A named tuple, so it unpacks into the three parts an evaluation needs.
+
+    Example
+    -------
+    >>> text = 'Cats sleep a lot. They nap in the sun all day.'
+    >>> corpus, queries, qrels = make_first_sentence_qrels([text], min_chars=10)
+    >>> queries
+    {'q:t0p0': 'Cats sleep a lot.'}
+    >>> corpus, qrels
+    ({'t0p0': 'They nap in the sun all day.'}, {'q:t0p0': {'t0p0': 1}})
+    """
 
     corpus: dict[str, str]
     queries: dict[str, str]

@@ -22,7 +22,15 @@ __all__ = ["CrossEncoderReranker", "FusionReranker", "MMRReranker", "Reranker", 
 
 
 class RerankError(DocstackError, ValueError):
-    """A reranker was given a query or documents it cannot score."""
+    """A reranker was given a query or documents it cannot score.
+
+    Example
+    -------
+    >>> MMRReranker('emb', lambda_=2.0)
+    Traceback (most recent call last):
+    ...
+    docstack.retrieval._rerank.RerankError: lambda_ must be in [0, 1], got 2.0
+    """
 
 
 def _take(docs: Any, order: np.ndarray) -> Any:
@@ -57,7 +65,18 @@ class Reranker(abc.ABC):
 
     @abc.abstractmethod
     def rerank(self, query: Any, docs: Any, scores: np.ndarray) -> tuple[Any, np.ndarray]:
-        """Answer ``(docs, scores)`` best first, scores higher-is-better."""
+        """Answer ``(docs, scores)`` best first, scores higher-is-better.
+
+        The incoming ``scores`` may be distances; what comes out must be higher-is-better:
+
+        >>> import numpy as np
+        >>> class NearestFirst(Reranker):
+        ...     def rerank(self, query, docs, scores):  # scores: distances, smaller is nearer
+        ...         order = np.argsort(scores, kind='stable')
+        ...         return [docs[i] for i in order], -scores[order]
+        >>> NearestFirst().rerank('q', ['far', 'near'], np.array([0.9, 0.1]))
+        (['near', 'far'], array([-0.1, -0.9]))
+        """
 
 
 def _field_matrix(docs: Any, field: str) -> np.ndarray:
@@ -122,7 +141,21 @@ class MMRReranker(Reranker):
         self.field, self.lambda_, self.limit = field, float(lambda_), limit
 
     def rerank(self, query: Any, docs: Any, scores: np.ndarray) -> tuple[Any, np.ndarray]:
-        """Reorder ``docs`` by maximal marginal relevance to the query vector."""
+        """Reorder ``docs`` by maximal marginal relevance to the query vector.
+
+        Any documents with the vector field work; ``'a2'`` nearly repeats ``'a'``:
+
+        >>> import numpy as np
+        >>> from types import SimpleNamespace as Doc
+        >>> docs = [Doc(id='a', emb=[1, 0]), Doc(id='a2', emb=[1, 0.1]), Doc(id='b', emb=[0, 1])]
+        >>> query = np.array([1.0, 0.5])
+        >>> ranked, _ = MMRReranker('emb', lambda_=1.0).rerank(query, docs, np.zeros(3))
+        >>> [d.id for d in ranked]  # relevance alone
+        ['a2', 'a', 'b']
+        >>> ranked, scores = MMRReranker('emb', lambda_=0.3).rerank(query, docs, np.zeros(3))
+        >>> [d.id for d in ranked], scores.round(3).tolist()  # the near duplicate goes last
+        (['a2', 'b', 'a'], [0.28, 0.065, -0.428])
+        """
         n = len(docs)
         k = n if self.limit is None else min(self.limit, n)
         if k == 0:
@@ -232,7 +265,22 @@ class CrossEncoderReranker(Reranker):
         return np.concatenate(out).astype(np.float64)
 
     def rerank(self, query: Any, docs: Any, scores: np.ndarray) -> tuple[Any, np.ndarray]:
-        """Reorder ``docs`` by the cross-encoder's score for ``query``."""
+        """Reorder ``docs`` by the cross-encoder's score for ``query``.
+
+        Documents keep their type; their text is read from ``field``:
+
+        >>> import numpy as np
+        >>> from docstack.documents import TextDoc
+        >>> from docstack import DocList
+        >>> class Overlap:  # stands in for a CrossEncoder: predict(pairs) -> scores
+        ...     def predict(self, pairs, batch_size=32):
+        ...         return [len(set(q.split()) & set(t.split())) for q, t in pairs]
+        >>> docs = DocList[TextDoc]([TextDoc(id='1', text='blue sea'),
+        ...                          TextDoc(id='2', text='red sea bream')])
+        >>> ranked, scores = CrossEncoderReranker(Overlap()).rerank('red sea', docs, np.ones(2))
+        >>> type(ranked).__name__, ranked.id, scores.tolist()
+        ('DocList[TextDoc]', ['2', '1'], [2.0, 1.0])
+        """
         relevance = self.score(query, self._texts(docs))
         order = np.argsort(-relevance, kind="stable")
         return _take(docs, order), relevance[order]
@@ -274,7 +322,23 @@ class FusionReranker(Reranker):
         self.query_kind = reranker.query_kind  # type: ignore[misc]
 
     def rerank(self, query: Any, docs: Any, scores: np.ndarray) -> tuple[Any, np.ndarray]:
-        """Fuse the incoming order with the wrapped reranker's order."""
+        """Fuse the incoming order with the wrapped reranker's order.
+
+        The first stage ranks ``'blue sea'`` first, a cross-encoder ``'red sea'``; fused with
+        equal weights the first stage's favourite stays on top, weighting the cross-encoder
+        twice as much lets it win:
+
+        >>> import numpy as np
+        >>> class Overlap:
+        ...     def predict(self, pairs, batch_size=32):
+        ...         return [len(set(q.split()) & set(t.split())) for q, t in pairs]
+        >>> texts, first = ['blue sea', 'red fox', 'red sea'], np.array([3.0, 2.0, 1.0])
+        >>> cross = CrossEncoderReranker(Overlap())
+        >>> FusionReranker(cross).rerank('red sea', texts, first)[0]
+        ['blue sea', 'red sea', 'red fox']
+        >>> FusionReranker(cross, weights=(1.0, 2.0)).rerank('red sea', texts, first)[0]
+        ['red sea', 'blue sea', 'red fox']
+        """
         n = len(docs)
         scores = np.asarray(scores, dtype=np.float64)
         if len(scores) != n:

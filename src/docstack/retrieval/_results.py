@@ -88,7 +88,14 @@ class EvaluationResult:
         return self.values[key]
 
     def mean(self) -> dict[str, float]:
-        """The mean over queries of every metric (0 for a result without queries)."""
+        """The mean over queries of every metric (0 for a result without queries).
+
+        >>> run, qrels = {'q1': ['a', 'b'], 'q2': ['b']}, {'q1': {'b': 1}, 'q2': {'b': 1}}
+        >>> evaluate_run(run, qrels, ['mrr', 'hits@1']).mean()
+        {'mrr': 0.75, 'hits@1': 0.5}
+        >>> EvaluationResult('empty', [], {'mrr': np.zeros(0)}).mean()
+        {'mrr': 0.0}
+        """
         return {m: float(v.mean()) if len(v) else 0.0 for m, v in self.values.items()}
 
     def per_query(self) -> dict[Hashable, dict[str, float]]:
@@ -180,6 +187,22 @@ class PairedComparison:
     ``permutation_pvalue`` that of a two-sided paired randomization test (signs of the
     per-query differences flipped at random); both are 1.0 when every difference is 0, and the
     t-test's is 0.0 when every query differs by the same nonzero amount.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> qids = ['q1', 'q2', 'q3', 'q4', 'q5', 'q6']
+    >>> a = EvaluationResult('bm25', qids, {'mrr': np.array([0.5, 0.25, 1, 0.5, 0.2, 0.5])})
+    >>> b = EvaluationResult('hybrid', qids, {'mrr': np.array([1, 0.5, 1, 1, 0.5, 0.5])})
+    >>> c = compare(a, b, 'mrr')
+    >>> c.a, c.b, c.n_queries, round(c.mean_a, 4), c.mean_b, round(c.difference, 4)
+    ('bm25', 'hybrid', 6, 0.4917, 0.75, 0.2583)
+
+    The t-test calls this significant, the randomization test does not: only four queries
+    differ, so at best 2 of their 16 sign patterns are as extreme (p >= 0.125).
+
+    >>> round(c.t_pvalue, 4), round(c.permutation_pvalue, 2)
+    (0.0372, 0.12)
     """
 
     metric: str
@@ -263,6 +286,15 @@ class ComparisonTable:
 
     ``summary()`` prints one row per setup: the mean of every metric, and for ``metric``
     the paired t-test and randomization p-values against the baseline.
+
+    Example
+    -------
+    >>> qrels = {'q1': {'a': 1}, 'q2': {'b': 1}, 'q3': {'c': 1}}
+    >>> first = evaluate_run({q: ['x', *r] for q, r in qrels.items()}, qrels, ['mrr'], name='bm25')
+    >>> second = evaluate_run({q: list(r) for q, r in qrels.items()}, qrels, ['mrr'], name='dense')
+    >>> table = compare_all([first, second], 'mrr')
+    >>> list(table.results), list(table.comparisons), table.comparisons['dense'].difference
+    (['bm25', 'dense'], ['dense'], 0.5)
     """
 
     results: dict[str, EvaluationResult]
@@ -270,7 +302,23 @@ class ComparisonTable:
     comparisons: dict[str, PairedComparison]
 
     def summary(self) -> str:
-        """A readable table of every setup's means with p-values against the baseline."""
+        """A readable table of every setup's means with p-values against the baseline.
+
+        >>> qrels = {'q1': {'a': 1}, 'q2': {'b': 1}, 'q3': {'c': 1}}
+        >>> bm25 = evaluate_run({'q1': ['x', 'a'], 'q2': ['b'], 'q3': ['c']}, qrels, ['mrr'],
+        ...                     name='bm25')
+        >>> dense = evaluate_run({q: list(r) for q, r in qrels.items()}, qrels, ['mrr'],
+        ...                      name='dense')
+        >>> print(compare_all([bm25, dense], 'mrr').summary())
+        ... # doctest: +NORMALIZE_WHITESPACE
+                paired tests against 'bm25'
+        ┏━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━┓
+        ┃ setup ┃    mrr ┃ t-test p (mrr) ┃ perm. p ┃
+        ┡━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━┩
+        │ bm25  │ 0.8333 │              — │       — │
+        │ dense │ 1.0000 │         0.4226 │  1.0000 │
+        └───────┴────────┴────────────────┴─────────┘
+        """
         first = next(iter(self.results.values()))
         metrics = first.metrics
         header = ["setup", *metrics, f"t-test p ({self.metric})", "perm. p"]
@@ -284,7 +332,18 @@ class ComparisonTable:
         return _table_string(f"paired tests against {baseline!r}", header, rows)
 
     def to_dataframe(self) -> Any:
-        """A pandas DataFrame: one row per setup, mean metrics and the two p-values."""
+        """A pandas DataFrame: one row per setup, mean metrics and the two p-values.
+
+        The baseline's p-values are NaN (it is not compared with itself).
+
+        >>> qrels = {'q1': {'a': 1}, 'q2': {'b': 1}}
+        >>> bm25 = evaluate_run({'q1': ['x', 'a'], 'q2': ['x', 'b']}, qrels, ['mrr'], name='bm25')
+        >>> dense = evaluate_run({'q1': ['a'], 'q2': ['b']}, qrels, ['mrr'], name='dense')
+        >>> compare_all([bm25, dense], 'mrr').to_dataframe().round(3)
+               mrr  t_pvalue  permutation_pvalue
+        bm25   0.5       NaN                 NaN
+        dense  1.0       0.0               0.501
+        """
         pd = _import("pandas", "pandas")
         rows = {}
         for name, result in self.results.items():
