@@ -62,7 +62,19 @@ _PATTERN = re.compile(r"^([A-Za-z_\-]+?)(?:[@_](\d+))?$")
 
 
 class MetricError(DocstackError, ValueError):
-    """A metric name, a run or relevance judgments that cannot be evaluated."""
+    """A metric name, a run or relevance judgments that cannot be evaluated.
+
+    It is a ``ValueError`` too, so callers that catch those keep working.
+
+    Example
+    -------
+    >>> parse_metric('hits')
+    Traceback (most recent call last):
+    ...
+    docstack.retrieval._metrics.MetricError: metric 'hits' needs a cutoff, e.g. 'hits@10'
+    >>> issubclass(MetricError, ValueError)
+    True
+    """
 
 
 def parse_metric(name: str) -> tuple[str, int | None]:
