@@ -192,6 +192,16 @@ class ParentHit(NamedTuple):
     """One parent found through its chunks: its id, its best chunk's score, its best chunks.
 
     ``parent`` is the parent document when the search answered it (a sub-index search).
+
+    Example
+    -------
+    >>> hits = [ChunkDoc(text=t, parent_doc_id=p)
+    ...         for t, p in [('cats nap', 'a'), ('dogs run', 'b'), ('cats purr', 'a')]]
+    >>> best = group_by_parent(hits, [0.9, 0.8, 0.7], chunks_per_parent=2)[0]
+    >>> best.parent_id, best.score, [c.text for c in best.chunks], best.chunk_scores.tolist()
+    ('a', 0.9, ['cats nap', 'cats purr'], [0.9, 0.7])
+    >>> best.parent is None  # chunk hits alone do not hold their parents
+    True
     """
 
     parent_id: str
