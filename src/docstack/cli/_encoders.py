@@ -37,7 +37,16 @@ LOCAL_CHOICES = ("onnx", "sentence-transformers", "e5")
 
 
 class CliError(DocstackError):
-    """A failure the ``docstack`` command reports as one line (exit status 1)."""
+    """A failure the ``docstack`` command reports as one line (exit status 1).
+
+    Example
+    -------
+    >>> try:
+    ...     load_encoder('hashing:big')
+    ... except CliError as exc:
+    ...     print(f'docstack: error: {exc}')
+    docstack: error: --encoder 'hashing:big': give the dimension as hashing:DIM, e.g. 256
+    """
 
 
 class HashingEncoder(TextEncoder):
@@ -117,7 +126,17 @@ class LazyEncoder(Encoder):
         return self._real is not None
 
     def real(self) -> Encoder:
-        """The loaded encoder (loading it now), checked against the recorded name and dim."""
+        """The loaded encoder (loading it now), checked against the recorded name and dim.
+
+        >>> lazy = LazyEncoder('hashing:8', 8, frozenset({'text'}), lambda: HashingEncoder(8))
+        >>> lazy.real().name, lazy.real() is lazy.real()  # loaded once
+        ('hashing:8', True)
+        >>> other = LazyEncoder('hashing:8', 8, frozenset({'text'}), lambda: HashingEncoder(16))
+        >>> other.real()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        docstack.cli._encoders.CliError: the index was built with encoder 'hashing:8' ...
+        """
         if self._real is None:
             real = self._loader()
             if real.name != self.name or real.dim != self.dim:
