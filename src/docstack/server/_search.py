@@ -77,7 +77,13 @@ class SearchRequest(BaseModel):
     )
 
     def resolved_mode(self) -> str:
-        """The mode asked for, or the one the given inputs imply."""
+        """The mode asked for, or the one the given inputs imply.
+
+        >>> SearchRequest(vector=[0.1, 0.2]).resolved_mode(), SearchRequest().resolved_mode()
+        ('vector', 'filter')
+        >>> SearchRequest(mode='text', text='fox', like_id='a').resolved_mode()  # asked for
+        'text'
+        """
         if self.mode is not None:
             return self.mode
         has_vector = self.vector is not None or self.like_id is not None
