@@ -2,6 +2,25 @@
 
 Decoding goes through PyAV (FFmpeg), imported on first use. Frames are decoded one by one and
 handed out as they come, so a film of any length is read in constant memory.
+
+Every reader takes a :data:`VideoSource`: the encoded video as bytes, a path (``str`` or
+``os.PathLike``), or a ``file://``, ``http(s)://`` or ``data:`` URL; each reads the same
+frames.
+
+Example
+-------
+>>> import base64, tempfile
+>>> from pathlib import Path
+>>> from docstack.typing import VideoNdArray
+>>> data = VideoNdArray.validate(np.zeros((3, 8, 8, 3), np.uint8)).to_bytes(video_frame_rate=10)
+>>> folder = tempfile.TemporaryDirectory()
+>>> path = Path(folder.name) / 'clip.mp4'
+>>> _ = path.write_bytes(data)
+>>> url = 'data:video/mp4;base64,' + base64.b64encode(data).decode()
+>>> sources = [data, path, str(path), path.as_uri(), url]
+>>> [[frame.time for frame in iter_frames(source)] for source in sources]
+[[0.0, 0.1, 0.2], [0.0, 0.1, 0.2], [0.0, 0.1, 0.2], [0.0, 0.1, 0.2], [0.0, 0.1, 0.2]]
+>>> folder.cleanup()
 """
 
 from __future__ import annotations
@@ -31,7 +50,8 @@ __all__ = [
 ]
 
 #: What :func:`iter_frames` reads: a path (``str`` or ``os.PathLike``), a URL (``VideoUrl``,
-#: ``file://``, ``http(s)://``, ``data:``) or the encoded video as ``bytes``.
+#: ``file://``, ``http(s)://``, ``data:``) or the encoded video as ``bytes`` (the module's
+#: example reads one video from each).
 VideoSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 
 Size = Union[int, tuple[int, int], None]
