@@ -13,7 +13,7 @@ from PIL import Image
 
 from docstack.server import create_app
 
-from .conftest import API_KEY, COLOURS
+from .conftest import API_KEY, COLOURS, ColourEncoder
 
 
 @pytest.fixture()
@@ -384,3 +384,60 @@ def test_video_moment_documents_of_docstack_video_play_from_their_url(media_dir)
     assert info["moment"] == {"start": "start", "end": "end", "video": "video_url"}
     r = client.get("/api/indexes/v/docs/v/media/video_url")
     assert r.status_code == 200 and r.headers["content-type"] == "video/mp4"
+
+
+# ---------------------------------------------------------------- query embeddings
+
+
+class CountingColours(ColourEncoder):
+    name = "colour-counting"
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+
+    def _encode_batch(self, items, modality):
+        if modality == "text":
+            self.texts.extend(items)
+        return super()._encode_batch(items, modality)
+
+
+def test_repeated_text_queries_are_embedded_once():
+    from pydantic import Field
+
+    from docstack import BaseDoc
+    from docstack.index import InMemoryExactNNIndex
+    from docstack.typing import NdArray
+
+    encoder = CountingColours()
+
+    class Swatch(BaseDoc):
+        name: str
+        colour: NdArray[3] = Field(json_schema_extra={"encoder": encoder})
+
+    index = InMemoryExactNNIndex[Swatch]()
+    index.index(
+        [Swatch(id=n, name=n, colour=np.array(rgb, np.float32)) for n, rgb in COLOURS.items()]
+    )
+    client = TestClient(create_app({"swatches": index}))
+    first = client.post(
+        "/api/indexes/swatches/search", json={"text": "a green one", "mode": "vector"}
+    )
+    again = client.post(
+        "/api/indexes/swatches/search", json={"text": "a green one", "mode": "hybrid"}
+    )
+    other = client.post("/api/indexes/swatches/search", json={"text": "blue", "mode": "vector"})
+    assert first.json()["documents"][0]["id"] == "green"
+    assert again.status_code == 200 and other.json()["documents"][0]["id"] == "blue"
+    assert encoder.texts == ["a green one", "blue"]
+
+
+def test_query_cache_keeps_the_newest_and_answers_read_only_vectors():
+    from docstack.server._search import QueryVectorCache
+
+    encoder, cache = CountingColours(), QueryVectorCache(size=2)
+    for text in ("red", "blue", "red", "green", "blue"):
+        vector = cache.get(encoder, text)
+    assert encoder.texts == ["red", "blue", "green", "blue"]  # blue was evicted by green
+    assert not vector.flags.writeable
+    assert vector.tolist() == list(map(float, COLOURS["blue"]))
