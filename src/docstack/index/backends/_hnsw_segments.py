@@ -19,6 +19,8 @@ from docstack._internal.metrics import higher_is_better
 from docstack._internal.optional import import_optional
 from docstack.index._exact import exact_search
 from docstack.index._schema import Column
+from docstack.index.backends._hnsw_early import EarlyGraph, new_graph, threads
+from docstack.index.backends._hnsw_early import hnsw_space as _hnsw_space
 from docstack.index.backends._hnsw_store import Store, fsync_dir
 
 __all__ = ["HNSW_DEFAULTS", "SPACES", "Segments"]
@@ -62,6 +64,8 @@ class Segments:
         # next search with the same filter mask (filters repeat: a gather costs as much as
         # the search itself)
         self._subset: tuple[Any, ...] | None = None
+        # a graph of the growing rows built while their write committed, adopted by merge()
+        self.early: EarlyGraph | None = None
 
     def ensure(self, size: int) -> None:
         cap = len(self.present)
@@ -81,11 +85,18 @@ class Segments:
         if not len(seqs):
             return
         self.ensure(int(seqs.max()) + 1)
-        keep = ~missing
-        s = seqs[keep]
+        first, last = int(seqs[0]), int(seqs[-1])
+        if not missing.any() and last - first + 1 == len(seqs) and (np.diff(seqs) == 1).all():
+            # one run of new seqs (every write): slices, no gathered copies
+            s: Any = slice(first, last + 1)
+            self.vectors[s] = vectors
+        else:
+            keep = ~missing
+            s = seqs[keep]
+            self.vectors[s] = vectors[keep]
         fresh = int((~self.present[s]).sum())
-        self.vectors[s] = vectors[keep]
-        self.norms[s] = np.linalg.norm(vectors[keep], axis=1)
+        rows = self.vectors[s]
+        self.norms[s] = np.sqrt(np.einsum("ij,ij->i", rows, rows))
         self.present[s] = True
         self.n_present += fresh
         self.version += 1
@@ -139,7 +150,7 @@ class Segments:
             self.graph, self.upto = graph, upto
             self.n_sealed = int(self.present[: upto + 1].sum())
             graph.set_ef(int(self.config["ef"]))
-            graph.set_num_threads(_threads(self.config["num_threads"]))
+            graph.set_num_threads(threads(self.config["num_threads"]))
             dead = np.flatnonzero(~self.present[: upto + 1])
             labels = set(graph.get_ids_list())
             for seq in dead.tolist():
@@ -154,34 +165,44 @@ class Segments:
                 path.unlink(missing_ok=True)
 
     def merge(self, n_seq: int, progress: Any = None) -> None:
+        built = self._adopt_early()
         rows = self.growing(n_seq)
-        if not len(rows):
+        if len(built):
+            rows = np.setdiff1d(rows, built, assume_unique=True)
+        elif not len(rows):
             return
-        hnswlib = import_optional("hnswlib")
         cfg = self.config
         if self.graph is None:
-            graph = hnswlib.Index(space=_hnsw_space(self.space), dim=self.dim)
-            graph.init_index(
-                max_elements=max(int(cfg["max_elements"]), n_seq),
-                M=int(cfg["M"]),
-                ef_construction=int(cfg["ef_construction"]),
-                allow_replace_deleted=bool(cfg["allow_replace_deleted"]),
-            )
-            graph.set_ef(int(cfg["ef"]))
-            graph.set_num_threads(_threads(cfg["num_threads"]))
-            self.graph = graph
+            self.graph = new_graph(self.space, self.dim, cfg, n_seq)
         graph = self.graph
         if graph.get_max_elements() < n_seq:
             graph.resize_index(max(n_seq, 2 * graph.get_max_elements()))
-        step = len(rows) if progress is None else max(1000, len(rows) // 50)
+        step = max(len(rows), 1) if progress is None else max(1000, len(rows) // 50)
         for start in range(0, len(rows), step):
             part = rows[start : start + step]
-            graph.add_items(self.vectors[part], part, num_threads=_threads(cfg["num_threads"]))
+            graph.add_items(self.vectors[part], part, num_threads=threads(cfg["num_threads"]))
             if progress is not None:
                 progress(len(part))
         self.upto = n_seq - 1
         self.n_sealed = self.n_present
         self.save()
+
+    def _adopt_early(self) -> np.ndarray:
+        """Take the graph built while its write committed (see ``_hnsw_early``); the rows it
+        holds (none without one). Its rows deleted since are marked deleted in it."""
+        early, self.early = self.early, None
+        if early is None or self.graph is not None or early.space != self.space:
+            return np.zeros(0, dtype=np.int64)
+        graph = early.result()
+        labels = early.labels
+        gone = labels >= len(self.present)
+        gone[~gone] = ~self.present[labels[~gone]]
+        for seq in labels[gone].tolist():
+            graph.mark_deleted(seq)
+        graph.set_ef(int(self.config["ef"]))  # configure() may have changed it since
+        graph.set_num_threads(threads(self.config["num_threads"]))
+        self.graph = graph
+        return labels
 
     def save(self) -> None:
         if self.graph is None:
@@ -203,6 +224,7 @@ class Segments:
 
     def reset_graph(self) -> None:
         self.graph = None
+        self.early = None
         self.upto = 0
         self.n_sealed = 0
         for p in self.store.graph_dir.glob(self._pattern() + "*.bin"):
@@ -343,16 +365,6 @@ class Segments:
                     k = max(1, k // 2)
         finally:
             graph.set_ef(int(self.config["ef"]))
-
-
-def _threads(n: Any) -> int:
-    n = int(n)
-    return n if n > 0 else (os.cpu_count() or 1)
-
-
-def _hnsw_space(metric: str) -> str:
-    # hnswlib's 'l2' space measures the squared euclidean distance
-    return {"cosine": "cosine", "l2": "l2", "sqeuclidean": "l2", "ip": "ip"}[metric]
 
 
 def _scores(dist: np.ndarray, metric: str) -> np.ndarray:

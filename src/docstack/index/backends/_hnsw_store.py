@@ -85,6 +85,7 @@ class Store:
         self.closed: str | None = None  # why the store can no longer be used
         self._conn: sqlite3.Connection | None = None
         self.in_tx = False
+        self.tx_serial = 0  # counts the transactions begun
         self.after_commit: list[Callable[[], None]] = []
         self.predecessor = self._hold_predecessor()
         if self.predecessor is not None:
@@ -165,6 +166,9 @@ class Store:
         )
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
+        # a 64 MiB page cache (allocated as used; the default is 2 MiB): a bulk write of
+        # 100k rows otherwise spills and re-reads pages of the id index, 0.3 s of its 1 s
+        self.conn.execute("PRAGMA cache_size=-65536")
         register_functions(self.conn)
         self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         version = self.get_meta("format_version")
@@ -194,6 +198,7 @@ class Store:
             return
         self.conn.execute("BEGIN IMMEDIATE")
         self.in_tx = True
+        self.tx_serial += 1
         try:
             yield
         except BaseException:
