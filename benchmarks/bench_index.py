@@ -53,9 +53,10 @@ NOISE = 0.5
 SELECTIVITIES = (0.001, 0.01, 0.1, 1.0)
 ORDERS = {"post": "find→filter", "pre": "filter→find"}
 REPEATS = 3
-# builds of docstack and raw hnswlib: the best of two (this machine's speed drifts by up to
-# 40% between runs, and the build goal compares the two)
-BUILD_REPEATS = 2
+# builds of docstack and raw hnswlib: the best of three; docstack's are timed in turns with
+# raw hnswlib's (this machine's speed drifts by up to 40% between runs, and the build goal
+# compares the two: it takes the median ratio of the pairs)
+BUILD_REPEATS = 3
 # find_batched and raw hnswlib's batch query, timed one after the other this many times
 PAIRED_REPEATS = 7
 BUDGET_S = 20.0  # a query loop stops early (and is not repeated) past this many seconds
@@ -180,20 +181,13 @@ def error_text(exc: BaseException) -> str:
 def run_raw_hnswlib(data, truth, ef: int, n_filter: int, filtered: bool) -> tuple[dict, Any]:
     """hnswlib with the same settings and THREADS threads, ids = row numbers; the results
     and the index (kept for the batch timing paired with docstack's)."""
-    import hnswlib
 
     _, nums, embeddings, queries = data
     n = len(embeddings)
     out: dict = {}
-    builds = []
-    for _ in range(BUILD_REPEATS):
-        index = hnswlib.Index(space="cosine", dim=DIM)
-        t0 = time.perf_counter()
-        index.init_index(max_elements=n, M=M, ef_construction=EF_CONSTRUCTION)
-        index.set_num_threads(THREADS)
-        index.add_items(embeddings, np.arange(n), num_threads=THREADS)
-        builds.append(time.perf_counter() - t0)
-    out["build"] = min(builds)
+    holder: list = []
+    out["build"] = min(raw_build(embeddings, holder) for _ in range(BUILD_REPEATS))
+    index = holder[-1]
     out["threads"] = index.num_threads
 
     def sweep_point(e: int) -> tuple[float, float, float]:
@@ -221,6 +215,23 @@ def run_raw_hnswlib(data, truth, ef: int, n_filter: int, filtered: bool) -> tupl
 
             out[f"filter {s}"] = measure_filtered(one, queries[:n_filter], truth[s])
     return out, index
+
+
+def raw_build(embeddings: np.ndarray, keep: list | None = None) -> float:
+    """Seconds raw hnswlib takes to build the graph of ``embeddings`` (THREADS threads, the
+    benchmark's settings); the index is appended to ``keep``."""
+    import hnswlib
+
+    n = len(embeddings)
+    index = hnswlib.Index(space="cosine", dim=DIM)
+    t0 = time.perf_counter()
+    index.init_index(max_elements=n, M=M, ef_construction=EF_CONSTRUCTION)
+    index.set_num_threads(THREADS)
+    index.add_items(embeddings, np.arange(n), num_threads=THREADS)
+    seconds = time.perf_counter() - t0
+    if keep is not None:
+        keep.append(index)
+    return seconds
 
 
 def run_numpy(data, truth, n_filter: int, filtered: bool) -> dict:
@@ -317,16 +328,25 @@ def run_index(
 
     with tempfile.TemporaryDirectory() as tmp:
         # DocArray's build takes long and is far from its goal: timed once
-        builds = []
+        builds, raw_builds = [], []
         idx = None
         for attempt in range(BUILD_REPEATS if impl == "docstack" else 1):
             if idx is not None:  # docstack only: close the first build, build again afresh
                 idx.close()
+            if raw_index is not None and attempt % 2 == 0:  # in turns, the order alternating
+                raw_builds.append(raw_build(embeddings))
             idx = HnswDocumentIndex[Item](work_dir=str(Path(tmp) / f"hnsw{attempt}"))
             t0 = time.perf_counter()
             idx.index(docs)
             builds.append(time.perf_counter() - t0)
+            if raw_index is not None and attempt % 2 == 1:
+                raw_builds.append(raw_build(embeddings))
         out["build"] = min(builds)
+        if raw_builds:
+            ratios = sorted(a / b for a, b in zip(builds, raw_builds))
+            out["paired_build_s"] = float(np.median(builds))
+            out["paired_raw_build_s"] = float(np.median(raw_builds))
+            out["paired_build_ratios"] = ratios
         # the first find after reopening (a restarted server pays it on its first request)
         if impl == "docstack":
             idx.close()
@@ -464,6 +484,12 @@ def table_rows(ours: dict | None, theirs: dict | None, raw: dict | None, bare: d
     ours, theirs, raw, bare = ours or {}, theirs or {}, raw or {}, bare or {}
     rows = [
         ("build index", "s", "build", raw.get("build")),
+        (
+            f"build index in turns with raw (median of {BUILD_REPEATS})",
+            "s",
+            "paired_build_s",
+            ours.get("paired_raw_build_s"),
+        ),
         ("first find after reopening", "s", "first_find_s", None),
         ("find, 1 query (QPS)", "qps", "single_qps", raw.get("single_qps")),
         ("find recall@10", "recall", "recall", raw.get("recall")),
@@ -521,6 +547,22 @@ def table_rows(ours: dict | None, theirs: dict | None, raw: dict | None, bare: d
     return out
 
 
+def build_check(ours: dict, raw: dict) -> tuple[str, str, str]:
+    """The build goal: the median docstack / raw ratio of the builds timed in turns (the
+    best builds of each, timed apart, when there are none)."""
+    goal = "build <= 1.2x raw hnswlib (equal threads, in turns)"
+    ratios = ours.get("paired_build_ratios")
+    if ratios:
+        mid = float(np.median(ratios))
+        spread = f"{ratios[0]:.2f}x to {ratios[-1]:.2f}x"
+        verdict = "PASS" if mid <= 1.2 else "FAIL"
+        return goal, verdict, f"median {mid:.2f}x raw over {len(ratios)} pairs ({spread})"
+    a, b = ours.get("build"), raw.get("build")
+    if not isinstance(a, float) or not isinstance(b, float):
+        return goal, "n/a", "missing measurement"
+    return goal, "PASS" if a <= 1.2 * b else "FAIL", f"{a / b:.2f}x raw (best builds, apart)"
+
+
 def goal_checks(ours: dict | None, theirs: dict | None, raw: dict | None, bare: dict | None):
     """(goal, PASS/FAIL/n/a, detail) for each goal of the Document Index."""
     ours, theirs, raw, bare = ours or {}, theirs or {}, raw or {}, bare or {}
@@ -531,12 +573,7 @@ def goal_checks(ours: dict | None, theirs: dict | None, raw: dict | None, bare: 
         return goal, "PASS" if test(*needs) else "FAIL", detail(*needs)
 
     checks = [
-        check(
-            "build <= 1.2x raw hnswlib (equal threads)",
-            [ours.get("build"), raw.get("build")],
-            lambda a, b: a <= 1.2 * b,
-            lambda a, b: f"{a / b:.2f}x raw",
-        ),
+        build_check(ours, raw),
         check(
             "first find after reopening <= 50 ms",
             [ours.get("first_find_s")],
