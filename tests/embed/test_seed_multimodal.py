@@ -163,3 +163,45 @@ def test_find_by_modality_answers_each_modality_and_fuses_them(index, expected):
     # reciprocal rank fusion of two lists: each list's first is among the fused first two
     assert set(fused[:2]) == {out["text"].documents.id[0], out["image"].documents.id[0]}
     assert np.all(np.diff(out["fused"].scores) <= 0)
+
+
+@pytest.mark.parametrize("backend", ["in_memory", "hnsw"])
+def test_reindexing_embeds_only_changed_texts_and_images(clip_folder, tmp_path, backend):
+    from docstack.embed import ClipEncoder
+
+    class Counting(ClipEncoder):
+        def _encode_batch(self, items, modality):
+            self.seen.append((modality, len(items)))
+            return super()._encode_batch(items, modality)
+
+    enc = Counting(clip_folder, device="cpu")
+    enc.seen = []
+    Media = _schema(enc)
+    rng = np.random.default_rng(1)
+    pixels = [rng.integers(0, 256, (24, 24, 3), dtype=np.uint8) for _ in range(3)]
+    docs = [Media(id=f"t{i}", modality="text", text=t) for i, t in enumerate(TEXTS.values())]
+    docs += [Media(id=f"i{i}", modality="image", image=p) for i, p in enumerate(pixels)]
+    if backend == "in_memory":
+        index = InMemoryExactNNIndex[Media]()
+    else:
+        index = HnswDocumentIndex[Media](work_dir=str(tmp_path))
+    index.index(DocList[Media](docs))
+    assert sorted(enc.seen) == [("image", 3), ("text", 5)]
+    before = {d.id: np.asarray(d.embedding) for d in index[[d.id for d in docs]]}
+
+    enc.seen.clear()
+    index.index(DocList[Media]([Media(**d.model_dump(exclude={"embedding"})) for d in docs]))
+    assert enc.seen == []  # nothing changed: every stored vector is kept
+
+    changed = pixels[1].copy()
+    changed[0, 0] ^= 1  # one bit of one pixel
+    again = [Media(**d.model_dump(exclude={"embedding"})) for d in docs]
+    again[0].text = "a frog"
+    again[6].image = changed
+    index.index(DocList[Media](again))
+    assert sorted(enc.seen) == [("image", 1), ("text", 1)]
+    after = {d.id: np.asarray(d.embedding) for d in index[[d.id for d in docs]]}
+    np.testing.assert_allclose(after["t0"], enc.encode(["a frog"])[0], atol=1e-5)
+    np.testing.assert_allclose(after["i1"], enc.encode([changed])[0], atol=1e-5)
+    for key in set(before) - {"t0", "i1"}:
+        np.testing.assert_array_equal(after[key], before[key])

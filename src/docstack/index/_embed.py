@@ -204,7 +204,7 @@ def _as_input(value: Any, modality: str) -> Any:
         if isinstance(value, str):
             return np.asarray(value.load())  # an ImageUrl
         return np.asarray(value)
-    return str(value)
+    return value if type(value) is str else str(value)
 
 
 def fill_vectors(
@@ -221,10 +221,12 @@ def fill_vectors(
     if not specs or not docs:
         return out
     cols = index._schema.columns
+    docs = list(docs)  # positional access to a DocList costs a call per document
     for name, spec in specs.items():
         if not spec.sources:
             continue
         path = cols[name].path
+        sources = [(src, cols[src].path, m) for src, m in zip(spec.sources, spec.modalities)]
         todo: list[int] = []
         chosen: list[tuple[str, Any, str]] = []  # (source column, value, modality)
         for i, doc in enumerate(docs):
@@ -233,8 +235,8 @@ def fill_vectors(
             parent = _value_at(doc, path[:-1]) if len(path) > 1 else doc
             if parent is None:
                 continue
-            for src, modality in zip(spec.sources, spec.modalities):
-                value = _value_at(doc, cols[src].path)
+            for src, src_path, modality in sources:
+                value = _value_at(doc, src_path)
                 if value is not None:
                     todo.append(i)
                     chosen.append((src, value, modality))
@@ -242,7 +244,7 @@ def fill_vectors(
         if not todo:
             continue
         vectors: list[Any] = [None] * len(docs)
-        reuse = _stored_vectors(index, [docs[i] for i in todo], name, chosen)
+        reuse = _stored_vectors(index, [str(docs[i].id) for i in todo], name, chosen)
         groups: dict[str, list[int]] = {}
         for j, (_, _, modality) in enumerate(chosen):
             if reuse[j] is None:
@@ -261,27 +263,47 @@ def fill_vectors(
 
 
 def _stored_vectors(
-    index: DocumentIndex, docs: list[Any], name: str, chosen: list[tuple[str, Any, str]]
+    index: DocumentIndex, ids: list[str], name: str, chosen: list[tuple[str, Any, str]]
 ) -> list[Any]:
-    """Per document, its stored vector when its stored source equals the new one."""
-    found: list[Any] = [None] * len(docs)
+    """Per document, its stored vector when its stored source equals the new one.
+
+    Sources are compared per source column in one batch: stored values restored in one
+    call, texts compared in one numpy comparison, other values (images) one by one.
+    """
+    found: list[Any] = [None] * len(ids)
     if not index._b_count():
         return found
-    ids = [str(d.id) for d in docs]
     got_ids, values = index._b_get(ids)
     if not got_ids:
         return found
     where = {i: k for k, i in enumerate(got_ids)}
-    cols = index._schema.columns
     stored_vectors = values[name]
-    for j, (doc_id, (src, value, _)) in enumerate(zip(ids, chosen)):
+    by_source: dict[str, tuple[list[int], list[int]]] = {}  # src -> (positions j, rows k)
+    for j, (doc_id, (src, _, _)) in enumerate(zip(ids, chosen)):
         k = where.get(doc_id)
-        if k is None or stored_vectors[k] is None:
-            continue
-        old = restore_column(cols[src], [values[src][k]], 1)[0]
-        if old is not None and values_equal(old, value):
-            found[j] = np.asarray(stored_vectors[k], dtype=np.float32)
+        if k is not None and stored_vectors[k] is not None:
+            js, ks = by_source.setdefault(src, ([], []))
+            js.append(j)
+            ks.append(k)
+    cols = index._schema.columns
+    for src, (js, ks) in by_source.items():
+        olds = restore_column(cols[src], [values[src][k] for k in ks], len(ks))
+        news = [chosen[j][1] for j in js]
+        if all(type(v) is str for v in news):
+            same = np.equal(_objects(olds), _objects(news)).tolist()
+        else:
+            same = [old is not None and values_equal(old, new) for old, new in zip(olds, news)]
+        for j, k, keep in zip(js, ks, same):
+            if keep is True:
+                found[j] = np.asarray(stored_vectors[k], dtype=np.float32)
     return found
+
+
+def _objects(items: list[Any]) -> np.ndarray:
+    """A 1-d object array of ``items`` (``np.array`` would build a string array)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
 
 
 def query_inputs(query: Any, spec: EmbedSpec, single: bool) -> tuple[list[Any], str] | None:
