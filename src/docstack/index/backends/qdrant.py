@@ -69,7 +69,12 @@ from docstack.index.backends._qdrant_engine import (
     Shared,
 )
 from docstack.index.backends._qdrant_raw import QdrantQueryError, is_raw, parse_raw
-from docstack.index.backends._qdrant_rows import decode_payloads, encode_batch, point_id
+from docstack.index.backends._qdrant_rows import (
+    decode_payloads,
+    encode_batch,
+    gc_paused,
+    point_id,
+)
 from docstack.index.backends._qdrant_search import QdrantSearch
 from docstack.io._bytes import progress_bar
 
@@ -248,13 +253,14 @@ class QdrantDocumentIndex(QdrantSearch, QdrantEngine, DocumentIndex):
         self._ensure_created(batch)
         pids = [point_id(i) for i in batch.ids]
         old = self._retrieve(pids, True, True)
-        payloads, vectors = encode_batch(self._schema, batch, self._next_seqs(len(batch)))
-        # built without pydantic's validation: encode_batch makes JSON values, str ids and
-        # lists of floats, which validation would walk float by float (a third of index())
-        make = models.PointStruct.model_construct
-        points = [
-            make(id=pid, vector=vec, payload=p) for pid, vec, p in zip(pids, vectors, payloads)
-        ]
+        with gc_paused():
+            payloads, vectors = encode_batch(self._schema, batch, self._next_seqs(len(batch)))
+            # built without pydantic's validation: encode_batch makes JSON values, str ids
+            # and lists of floats, which validation would walk float by float
+            make = models.PointStruct.model_construct
+            points = [
+                make(id=pid, vector=vec, payload=p) for pid, vec, p in zip(pids, vectors, payloads)
+            ]
 
         def undo() -> None:
             self.client.delete(self._collection, points_selector=models.PointIdsList(points=pids))
