@@ -4,7 +4,7 @@ MiniLM vector), uvicorn serving create_app() in its own process, 16 concurrent c
 Query kinds (each a fixed number of searches, every one answered 200 with hits or counted as
 an error):
 
-- BM25 text search (two or three words of the corpus);
+- BM25 text search (three words of a corpus sentence);
 - vector search by text: the server embeds each query with the small text model
   (``docstack.embed.local_text_encoder()``: int8 ONNX all-MiniLM-L6-v2, 384-d), declared as
   the query encoder of the vector field;
@@ -17,11 +17,24 @@ i % distinct and its vector plus a little noise, so the graph holds no duplicate
 100k texts on 2 cores would take about 10 minutes; the built index is cached under
 ``tmp/bench_server/`` keyed by its parameters, so later runs start at once.
 
+Every text query is sent once (the hybrid run sends others than the vector run), so the
+service's cache of query vectors never answers: the figures are of embedding each query.
+
 The load generator is a pool of threads, each with one keep-alive ``http.client``
 connection; its own CPU time is printed, since it shares the machine's cores with the server.
 
+A config is ``http/loop[/ortN][/xP]``: uvicorn's HTTP parser (``h11``, ``httptools``) and
+event loop (``asyncio``, ``uvloop``); ``ortN``: the query encoder runs onnxruntime with N
+threads and without spinning (default: all cores, spinning); ``xP``: P server processes on
+one port (``SO_REUSEPORT``), each opening its own copy of the index (an embedded index is
+open in one process at a time: it holds an exclusive lock on its folder).
+
+``--profile`` times one request at a time by stage (parsing, query embedding, the search,
+loading the documents, the JSON), the whole handler in process, and the same requests over
+HTTP from one client with the server's CPU time per request.
+
     .venv/bin/python benchmarks/bench_server.py [--docs 100000] [--queries 1000]
-        [--configs h11/asyncio,httptools/uvloop] [--profile]
+        [--configs h11/asyncio,httptools/uvloop/ort1] [--profile]
 """
 
 from __future__ import annotations
@@ -166,9 +179,10 @@ def query_encoder(threads: int | None) -> Any:
     )
 
 
-def serve(work_dir: str, port: int, config: str) -> None:
-    """The server process: open the index and run uvicorn with ``config``
-    (``http/loop[/ortN]``)."""
+def serve(work_dir: str, port: int, config: str, bound: Any = None) -> None:
+    """A server process: open the index and run uvicorn with ``config``
+    (``http/loop[/ortN][/xP]``) on a socket bound with ``SO_REUSEPORT``, so that the ``P``
+    processes of an ``xP`` config share the port (the kernel spreads connections)."""
     import uvicorn
 
     from docstack.index import HnswDocumentIndex
@@ -179,15 +193,27 @@ def serve(work_dir: str, port: int, config: str) -> None:
     doc_type = passage_type(query_encoder(threads))
     index = HnswDocumentIndex[doc_type](work_dir=work_dir)
     app = create_app({"passages": index})
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        http=http_impl,
-        loop=loop,
-    )
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    if bound is not None:
+        bound.set()  # the index is open; uvicorn listens a moment later
+    settings = uvicorn.Config(app, log_level="warning", access_log=False, http=http_impl, loop=loop)
+    uvicorn.Server(settings).run(sockets=[sock])
+
+
+def _copies(work_dir: Path, count: int) -> list[Path]:
+    """``work_dir`` and ``count - 1`` copies of it: one embedded index is open in one
+    process at a time (an exclusive lock on its folder), so each server process of an
+    ``xP`` config opens its own copy."""
+    out = [work_dir]
+    for i in range(1, count):
+        copy = work_dir.with_name(f"{work_dir.name}-copy{i}")
+        if not (copy / "build.json").exists():
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(work_dir, copy, ignore=shutil.ignore_patterns("docstack.lock"))
+        out.append(copy)
+    return out
 
 
 def _free_port() -> int:
@@ -296,14 +322,25 @@ def _wait_up(port: int, proc: Any) -> None:
 
 
 def run_config(work_dir: Path, config: str, bodies: dict, clients: int) -> list[dict]:
-    """Start a server with ``http/loop`` settings, warm it up and load it with each kind."""
+    """Start the server processes of ``config``, warm them up and load them with each kind."""
     port = _free_port()
     ctx = mp.get_context("spawn")
-    proc = ctx.Process(target=serve, args=(str(work_dir), port, config), daemon=True)
-    proc.start()
+    count = next((int(f[1:]) for f in config.split("/")[2:] if f.startswith("x")), 1)
+    events = [ctx.Event() for _ in range(count)]
+    procs = [
+        ctx.Process(target=serve, args=(str(d), port, config, e), daemon=True)
+        for d, e in zip(_copies(work_dir, count), events)
+    ]
+    for proc in procs:
+        proc.start()
     rows = []
     try:
-        _wait_up(port, proc)
+        for proc, event in zip(procs, events):
+            while not event.wait(1):
+                if not proc.is_alive():
+                    raise SystemExit("a server process did not start")
+        _wait_up(port, procs[0])
+        time.sleep(1)  # every process listening
         for kind_bodies in bodies.values():
             load(port, kind_bodies[-40:], clients)  # warm-up: threads, the model, SQLite pages
         for kind, kind_bodies in bodies.items():
@@ -316,14 +353,22 @@ def run_config(work_dir: Path, config: str, bodies: dict, clients: int) -> list[
                 flush=True,
             )
     finally:
-        proc.terminate()
-        proc.join(10)
+        for proc in procs:
+            proc.terminate()
+            proc.join(10)
     return rows
 
 
-def _stage_table(times: dict[str, list[float]]) -> None:
+def _stage_table(times: dict[str, list[tuple[float, float]]]) -> None:
     for stage, values in times.items():
-        print(f"  {stage:34s} median {np.median(values) * 1000:7.2f} ms")
+        wall, cpu = np.median(np.array(values), axis=0) * 1000
+        print(f"  {stage:34s} median {wall:7.2f} ms wall, {cpu:7.2f} ms CPU")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux), all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def profile(work_dir: Path, doc_type: type, bodies: dict[str, list[bytes]]) -> None:
@@ -338,14 +383,16 @@ def profile(work_dir: Path, doc_type: type, bodies: dict[str, list[bytes]]) -> N
     index = HnswDocumentIndex[doc_type](work_dir=str(work_dir))
     model = search_model(100, 100_000)
     encoder = encoder_of(index, index._schema.columns["embedding"])
+    one_thread = query_encoder(1)
     vcol, tcol = index._schema.columns["embedding"], index._schema.columns["text"]
     for kind in ("BM25 text", "vector, text embedded"):
         times: dict[str, list[float]] = {}
 
         def timed(stage: str, fn: Any, times: dict = times) -> Any:
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             out = fn()
-            times.setdefault(stage, []).append(time.perf_counter() - t0)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            times.setdefault(stage, []).append((wall, cpu))
             return out
 
         for body in bodies[kind]:
@@ -353,6 +400,10 @@ def profile(work_dir: Path, doc_type: type, bodies: dict[str, list[bytes]]) -> N
             if req.mode == "vector":
                 vec = timed(
                     "embed query (MiniLM int8)", lambda r=req: encoder.encode_query([r.text])
+                )
+                timed(
+                    "embed query, 1 thread, no spinning",
+                    lambda r=req: one_thread.encode_query([r.text]),
                 )
                 hits = timed("HNSW search", lambda v=vec: index._b_vector_search(vcol, v, 10, None))
             else:
@@ -372,9 +423,15 @@ def profile(work_dir: Path, doc_type: type, bodies: dict[str, list[bytes]]) -> N
         print(f"{kind}: stages of one request, in process")
         _stage_table(times)
     index.close()
+    for config in ("h11/asyncio", "httptools/uvloop/ort1"):
+        _profile_http(work_dir, config, bodies)
+
+
+def _profile_http(work_dir: Path, config: str, bodies: dict[str, list[bytes]]) -> None:
+    """The same requests over HTTP from one client: wall time, and the server's CPU."""
     port = _free_port()
     proc = mp.get_context("spawn").Process(
-        target=serve, args=(str(work_dir), port, "h11/asyncio"), daemon=True
+        target=serve, args=(str(work_dir), port, config), daemon=True
     )
     proc.start()
     try:
@@ -382,11 +439,16 @@ def profile(work_dir: Path, doc_type: type, bodies: dict[str, list[bytes]]) -> N
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for kind in ("BM25 text", "vector, text embedded"):
             lat = []
+            cpu0 = _cpu_seconds(proc.pid)
             for body in bodies[kind]:
                 t0 = time.perf_counter()
                 _post(conn, body)
                 lat.append(time.perf_counter() - t0)
-            print(f"{kind}: one client over HTTP, median {np.median(lat) * 1000:.2f} ms")
+            cpu = (_cpu_seconds(proc.pid) - cpu0) / len(lat) * 1000
+            print(
+                f"{kind} over HTTP, one client, {config}: median {np.median(lat) * 1000:.2f} "
+                f"ms wall, server CPU {cpu:.2f} ms per request"
+            )
     finally:
         proc.terminate()
         proc.join(10)
@@ -399,7 +461,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument(
-        "--configs", default="h11/asyncio,httptools/uvloop", help="http/loop pairs of uvicorn"
+        "--configs",
+        default="h11/asyncio,httptools/uvloop/ort1",
+        help="comma-separated http/loop[/ortN][/xP] server configs",
     )
     parser.add_argument("--profile", action="store_true", help="profile one request by stage")
     args = parser.parse_args()
@@ -410,8 +474,8 @@ def main() -> None:
     work_dir, stats, cached = cached_index(args.docs, args.distinct, encoder)
     print(
         f"index of {args.docs} docs ({DIM}-d): built in {stats['total_s']:.1f} s "
-        f"(embedding {stats['texts']} distinct texts {stats['embed_s']:.1f} s, writing "
-        f"{stats['write_s']:.1f} s, FTS5 table {stats['fts_s']:.1f} s); "
+        f"(embedding {stats['texts']} distinct texts {stats['embed_s']:.1f} s, writing documents "
+        f"and the HNSW graph {stats['write_s']:.1f} s, FTS5 table {stats['fts_s']:.1f} s); "
         + (f"reused from {work_dir} in {time.perf_counter() - t0:.1f} s" if cached else "cached")
     )
     print(f"documents reuse the vectors of {stats['texts']} embedded texts (plus noise)")
