@@ -276,10 +276,11 @@ def load(port: int, bodies: list[bytes], clients: int) -> dict[str, Any]:
     }
 
 
-def query_bodies(n: int, seed: int = 1) -> dict[str, list[bytes]]:
-    """``n`` request bodies of each query kind (each text query asked once)."""
+def query_bodies(n: int, distinct: int, seed: int = 1) -> dict[str, list[bytes]]:
+    """``n`` request bodies of each query kind (each text query asked once), the texts drawn
+    from the ``distinct`` sentences indexed."""
     rng = np.random.default_rng(seed)
-    texts = sentences()
+    texts = sentences()[:distinct]
     words = sorted({w.lower() for t in texts for w in re.findall(r"[A-Za-z]{4,}", t)})
     # a query: a few words of a sentence, as a user would type it; all distinct, so that the
     # service's cache of query vectors never answers (the figures are of embedding each one)
@@ -480,9 +481,9 @@ def main() -> None:
     )
     print(f"documents reuse the vectors of {stats['texts']} embedded texts (plus noise)")
     if args.profile:
-        profile(work_dir, passage_type(encoder), query_bodies(200))
+        profile(work_dir, passage_type(encoder), query_bodies(200, args.distinct))
         return
-    bodies = query_bodies(args.queries + 40)
+    bodies = query_bodies(args.queries + 40, args.distinct)
     print(f"{args.clients} concurrent clients, {args.queries} searches of each kind")
     for config in args.configs.split(","):
         run_config(work_dir, config, bodies, args.clients)
