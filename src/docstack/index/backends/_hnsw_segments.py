@@ -18,12 +18,12 @@ import numpy as np
 from docstack._internal.metrics import higher_is_better
 from docstack._internal.optional import import_optional
 from docstack.index._exact import exact_search
-from docstack.index._schema import Column
+from docstack.index._schema import Column, IndexSchema, RowBatch
 from docstack.index.backends._hnsw_early import EarlyGraph, new_graph, threads
 from docstack.index.backends._hnsw_early import hnsw_space as _hnsw_space
 from docstack.index.backends._hnsw_store import Store, fsync_dir
 
-__all__ = ["HNSW_DEFAULTS", "SPACES", "Segments"]
+__all__ = ["HNSW_DEFAULTS", "SPACES", "Segments", "start_early_graphs"]
 
 # the metrics a graph file may be built for (its name carries one)
 SPACES = ("cosine", "l2", "sqeuclidean", "ip")
@@ -384,6 +384,42 @@ def _merge(
     scores = np.concatenate([as_, bs])
     order = np.lexsort((keys, -scores if higher else scores))[:k]
     return keys[order], scores[order]
+
+
+def start_early_graphs(
+    schema: IndexSchema,
+    segments: dict[str, Segments],
+    seqs: np.ndarray,
+    batch: RowBatch,
+    replaced: list[int],
+    threshold: int,
+) -> dict[str, EarlyGraph]:
+    """Start building, in a background thread while the write commits, the graph of each
+    vector field that has none and that the write of ``batch`` (rows ``seqs``, replacing the
+    rows ``replaced``) makes due for a merge: a bulk first load then overlaps the graph build
+    with the SQLite write. The graph holds the field's growing rows and the new ones."""
+    out: dict[str, EarlyGraph] = {}
+    for name, col in schema.vector_columns.items():
+        vectors, keep = batch.values[name], ~batch.vector_missing[name]
+        seg = segments.get(name)
+        busy = seg is not None and (seg.graph is not None or seg.early is not None)
+        if not vectors.shape[1] or busy:
+            continue
+        held = np.zeros(0, dtype=np.int64)
+        if seg is not None:  # rows of earlier writes, below the merge threshold
+            held = np.setdiff1d(seg.growing(int(seqs[0])), replaced)
+        if len(held) + int(keep.sum()) < threshold:
+            continue
+        new = vectors if keep.all() else vectors[keep]
+        if seg is None:
+            space, config = col.space, {**HNSW_DEFAULTS, **dict(col.config)}
+        else:
+            space, config = seg.space, seg.config
+            if len(held):
+                new = np.concatenate([seg.vectors[held], new])
+        labels = np.concatenate([held, seqs[keep]])
+        out[name] = EarlyGraph(space, config, labels, new, int(seqs[-1]) + 1)
+    return out
 
 
 # doctest compiles examples with the __future__ flags of the module namespace

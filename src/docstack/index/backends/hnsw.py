@@ -47,8 +47,8 @@ from docstack.index._sql_filter import SqlColumn, compile_filter
 from docstack.index._stored import decode_tensor, encode_tensor
 from docstack.index.backends._hnsw_early import EarlyGraph
 from docstack.index.backends._hnsw_rows import RowCache
-from docstack.index.backends._hnsw_segments import HNSW_DEFAULTS, Segments
-from docstack.index.backends._hnsw_store import Store, require_fts5
+from docstack.index.backends._hnsw_segments import HNSW_DEFAULTS, Segments, start_early_graphs
+from docstack.index.backends._hnsw_store import Store, require_fts5, vector_blobs
 
 __all__ = ["HnswDocumentIndex"]
 
@@ -85,23 +85,6 @@ class HnswDBConfig(BaseDBConfig):
     merge_threshold: int = 10_000
     exact_search_threshold: int = 20_000
     row_cache_bytes: int = 256 << 20
-
-
-def _vector_blobs(vectors: np.ndarray, missing: np.ndarray) -> list[bytes | None]:
-    """The float32 bytes of each row of ``vectors`` (``None`` where ``missing``): one
-    ``tolist()`` of a row-sized void view, 4x faster than a ``tobytes()`` per row.
-
-    >>> _vector_blobs(np.array([[1, 0], [3, 4]], dtype=np.float32), np.array([False, True]))
-    [b'\\x00\\x00\\x80?\\x00\\x00\\x00\\x00', None]
-    """
-    rows = np.ascontiguousarray(vectors, dtype=np.float32)
-    if not rows.shape[1]:
-        blobs: list[bytes | None] = [b""] * len(rows)
-    else:
-        blobs = rows.view(np.dtype((np.void, rows.shape[1] * 4))).ravel().tolist()
-    for i in np.flatnonzero(missing).tolist():
-        blobs[i] = None
-    return blobs
 
 
 def _q(name: str) -> str:
@@ -328,7 +311,7 @@ class HnswDocumentIndex(DocumentIndex):
                 continue
             values = batch.values[name]
             if col.kind == "vector":
-                columns.append(_vector_blobs(values, batch.vector_missing[name]))
+                columns.append(vector_blobs(values, batch.vector_missing[name]))
                 orig = batch.originals.get(name)
                 columns.append(
                     [None] * m
@@ -387,34 +370,13 @@ class HnswDocumentIndex(DocumentIndex):
     def _early_graphs(
         self, seqs: np.ndarray, batch: RowBatch, replaced: list[int]
     ) -> dict[str, EarlyGraph]:
-        """Start building the graph of each vector field that has none and that this write
-        makes due for a merge, in a background thread while the write commits (a bulk first
-        load: the graph build and the SQLite write overlap). Once per transaction."""
-        threshold = int(self._db_config.merge_threshold)
+        """Start the graphs that this write makes due (see ``start_early_graphs``), once per
+        transaction and not under a progress bar (which shows the merge in steps)."""
         if self._write_progress or self._early_tx == self._store.tx_serial:
             return {}
         self._early_tx = self._store.tx_serial
-        out: dict[str, EarlyGraph] = {}
-        for name, col in self._schema.vector_columns.items():
-            vectors, keep = batch.values[name], ~batch.vector_missing[name]
-            seg = self._segments.get(name)
-            if not vectors.shape[1] or (seg is not None and (seg.graph or seg.early)):
-                continue
-            held = np.zeros(0, dtype=np.int64)
-            if seg is not None:  # rows of earlier writes, below the merge threshold
-                held = np.setdiff1d(seg.growing(int(seqs[0])), replaced)
-            if len(held) + int(keep.sum()) < threshold:
-                continue
-            new = vectors if keep.all() else vectors[keep]
-            if len(held):
-                new = np.concatenate([seg.vectors[held], new])  # type: ignore[union-attr]
-            if seg is None:
-                space, config = col.space, {**HNSW_DEFAULTS, **dict(col.config)}
-            else:
-                space, config = seg.space, seg.config
-            labels = np.concatenate([held, seqs[keep]])
-            out[name] = EarlyGraph(space, config, labels, new, int(seqs[-1]) + 1)
-        return out
+        threshold = int(self._db_config.merge_threshold)
+        return start_early_graphs(self._schema, self._segments, seqs, batch, replaced, threshold)
 
     def _delete_seqs(self, seqs: list[int]) -> None:
         conn, table = self._store.conn, self._table
