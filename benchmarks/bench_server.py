@@ -193,7 +193,9 @@ def serve(work_dir: str, port: int, config: str, bound: Any = None) -> None:
     doc_type = passage_type(query_encoder(threads))
     index = HnswDocumentIndex[doc_type](work_dir=work_dir)
     app = create_app({"passages": index})
-    sock = socket.socket()
+    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets whose proto says TCP (with
+    # proto 0, small responses wait ~40 ms for the client's delayed ACK under Nagle)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(("127.0.0.1", port))
     if bound is not None:
