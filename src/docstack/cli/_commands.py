@@ -278,7 +278,8 @@ def run_serve(args: Any) -> int:
         from docstack.cli._parser import UsageError
 
         raise UsageError("--writable needs --api-key KEY")
-    opened = _open(args.dir)
+    folder = Path(args.dir).expanduser()
+    opened = open_folder(folder, IndexSettings.read(folder), serving=True)
     from docstack._internal.optional import import_optional
     from docstack.server import create_app
 

@@ -220,9 +220,10 @@ def open_folder(
     text_loader: Optional[Callable[[], Any]] = None,
     image_loader: Optional[Callable[[], Any]] = None,
     few_queries: bool = False,
+    serving: bool = False,
 ) -> OpenIndex:
     """Open the index of ``folder`` with encoders loaded only when first used (for a quick
-    start when ``few_queries``).
+    start when ``few_queries``; for many concurrent queries when ``serving``).
 
     Example
     -------
@@ -240,7 +241,7 @@ def open_folder(
         settings.encoder_name,
         settings.encoder_dim,
         ["text"],
-        text_loader or (lambda: load_encoder(settings.encoder, few_queries)),
+        text_loader or (lambda: load_encoder(settings.encoder, few_queries, serving)),
     )
     image = None
     if settings.image_encoder:
