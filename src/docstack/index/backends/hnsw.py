@@ -670,12 +670,19 @@ class HnswDocumentIndex(DocumentIndex):
             return np.zeros(0, np.int64), np.zeros(0)
         self._ensure_fts(column.name)
         fts = _q(self._fts_table(column.name))
-        where, params = self._where(node)
-        sql = (
-            f"SELECT f.rowid, -bm25({fts}) AS score FROM {fts} AS f JOIN {_q(self._table)} "
-            f"ON {_q(self._table)}.seq = f.rowid WHERE {fts} MATCH ? AND ({where}) "
-            "ORDER BY score DESC, f.rowid LIMIT ?"
-        )
+        if node is None:  # the text table holds exactly the live rows: no join needed
+            sql = (
+                f"SELECT f.rowid, -bm25({fts}) AS score FROM {fts} AS f WHERE {fts} MATCH ? "
+                "ORDER BY score DESC, f.rowid LIMIT ?"
+            )
+            params: list[Any] = []
+        else:
+            where, params = self._where(node)
+            sql = (
+                f"SELECT f.rowid, -bm25({fts}) AS score FROM {fts} AS f JOIN "
+                f"{_q(self._table)} ON {_q(self._table)}.seq = f.rowid WHERE {fts} MATCH ? "
+                f"AND ({where}) ORDER BY score DESC, f.rowid LIMIT ?"
+            )
         rows = self._store.conn.execute(sql, [match, *params, k]).fetchall()
         keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         scores = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
