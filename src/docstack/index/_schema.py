@@ -36,10 +36,10 @@ from pydantic import TypeAdapter
 
 from docstack._internal.fields import doc_fields, unwrap_optional
 from docstack._internal.metrics import canonical_metric
-from docstack.errors import DocstackError, ShapeError
+from docstack.errors import DocstackError
 from docstack.index._stored import encode_tensor, restore_column
 from docstack.index._stored import originals as vector_originals
-from docstack.typing.tensor._convert import to_numpy
+from docstack.index._vectors import stack_vectors
 
 __all__ = [
     "Column",
@@ -493,7 +493,7 @@ class IndexSchema:
                 filled = computed.get(name) if computed else None
                 if filled is not None:
                     column = [v if f is None else f for v, f in zip(column, filled)]
-                values[name], missing[name] = self._vectors(col, column, ids, dims)
+                values[name], missing[name] = stack_vectors(col, column, ids, dims)
                 originals[name] = vector_originals(column)
             elif col.kind == "tensor":
                 values[name] = [None if v is None else encode_tensor(v) for v in column]
@@ -514,66 +514,6 @@ class IndexSchema:
             else:
                 values[name] = column
         return RowBatch(ids, values, missing, originals=originals)
-
-    def _vectors(
-        self, col: Column, column: list[Any], ids: list[str], dims: dict[str, int]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        n = len(column)
-        present = np.fromiter((v is not None for v in column), dtype=bool, count=n)
-        if not col.optional and not present.all():
-            i = int(np.argmin(present))
-            raise ValueError(f"document {ids[i]!r}: vector field {col.name!r} is missing")
-        dim = dims.get(col.name) or col.dim
-        rows = [v for v in column if v is not None]
-        if not rows:
-            return np.zeros((n, dim or 0), dtype=np.float32), ~present
-        try:
-            stacked = None
-            if set(map(type, rows)) == {np.ndarray}:
-                shapes = {v.shape for v in rows}
-                if len(shapes) == 1:
-                    (shape,) = shapes
-                    # rows of one 1-D shape: one concatenate (3x faster than np.stack,
-                    # which expands every row first)
-                    if len(shape) == 1:
-                        stacked = np.concatenate(rows).reshape(len(rows), shape[0])
-                    else:
-                        stacked = np.stack(rows)
-            if stacked is None:
-                arrays = [to_numpy(v) for v in rows]
-                expect = dim if dim is not None else arrays[0].shape[-1]
-                for j, a in enumerate(arrays):
-                    if a.ndim != 1 or a.shape[0] != expect:
-                        i = int(np.flatnonzero(present)[j])
-                        want = f"({dim},)" if dim is not None else "a 1-D vector"
-                        raise ShapeError(
-                            f"document {ids[i]!r}: field {col.name!r} has shape {a.shape}, "
-                            f"expected {want}"
-                        )
-                stacked = np.stack(arrays)
-        except (TypeError, ValueError) as e:
-            if isinstance(e, ShapeError):
-                raise
-            raise ValueError(f"field {col.name!r}: cannot read vectors: {e}") from e
-        if stacked.ndim != 2 or (dim is not None and stacked.shape[1] != dim):
-            i = 0
-            want = f"({dim},)" if dim is not None else "a 1-D vector"
-            raise ShapeError(
-                f"document {ids[int(np.flatnonzero(present)[i])]!r}: field {col.name!r} has "
-                f"shape {stacked.shape[1:]}, expected {want}"
-            )
-        if stacked.dtype.kind not in "biuf":
-            raise ValueError(f"field {col.name!r}: vectors must be numeric, got {stacked.dtype}")
-        stacked = np.ascontiguousarray(stacked, dtype=np.float32)
-        bad = ~np.isfinite(stacked).all(axis=1)
-        if bad.any():
-            i = int(np.flatnonzero(present)[int(np.argmax(bad))])
-            raise ValueError(f"document {ids[i]!r}: field {col.name!r} holds NaN or infinity")
-        if present.all():
-            return stacked, ~present
-        out = np.zeros((n, stacked.shape[1]), dtype=np.float32)
-        out[present] = stacked
-        return out, ~present
 
     # ------------------------------------------------------------------ rows -> documents
 
