@@ -149,3 +149,24 @@ def test_compare_detects_a_real_difference_and_not_a_null_one():
     assert result.difference > 0 and result.t_pvalue < 1e-3 and result.permutation_pvalue < 1e-3
     same = compare(a, evaluate_run(weak, qrels, ["mrr"], name="again"), "mrr")
     assert same.t_pvalue == 1.0 and same.permutation_pvalue == 1.0
+
+
+def test_text_queries_use_the_encoder_the_vector_field_declares(setup):
+    from pydantic import Field
+
+    from docstack import BaseDoc
+    from docstack.index import InMemoryExactNNIndex
+    from docstack.typing import NdArray
+
+    index, collection, encoder = setup
+
+    class Embedded(BaseDoc):
+        text: str
+        emb: NdArray[encoder.dim] = Field(embed_from="text", encoder=encoder)
+
+    declared = InMemoryExactNNIndex[Embedded]()
+    declared.index([Embedded(id=d.id, text=d.text) for d in index.filter({}, limit=10_000)])
+    qids = list(collection.queries)[:20]
+    texts = {q: collection.queries[q] for q in qids}
+    given = search_run(index, texts, search_field="emb", query_encoder=encoder, limit=5)
+    assert search_run(declared, texts, search_field="emb", limit=5) == given

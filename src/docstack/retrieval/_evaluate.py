@@ -24,15 +24,23 @@ Mode = Union[str, Callable[[Any], Any]]
 _MODES = ("vector", "text", "hybrid")
 
 
-def _encode(texts: list[str], encoder: Any) -> np.ndarray:
-    from docstack.embed import Encoder
+def _field_encoder(index: DocumentIndex, search_field: str) -> Any:
+    """The encoder the vector field declares (``Field(embed_from=..., encoder=...)``)."""
+    from docstack.index._embed import embed_specs
 
+    column = index._schema.vector_column(search_field)
+    spec = embed_specs(index._schema).get(column.name)
+    return None if spec is None else spec.encoder
+
+
+def _encode(texts: list[str], encoder: Any) -> np.ndarray:
     if encoder is None:
         raise MetricError(
             "text queries for a vector search need query_encoder= (a docstack Encoder or a "
-            "callable from a list of texts to a 2-d array)"
+            "callable from a list of texts to a 2-d array), or a vector field that declares "
+            "its encoder"
         )
-    if isinstance(encoder, Encoder):
+    if hasattr(encoder, "encode_query"):  # a docstack Encoder, or one declared on a field
         return encoder.encode_query(texts)
     vectors = np.asarray(encoder(texts), dtype=np.float32)
     if vectors.ndim != 2 or len(vectors) != len(texts):
@@ -87,7 +95,8 @@ def search_run(
         ``text_field``), or a callable from one query to a ``FindResult``, a document list
         or a list of ids.
     query_encoder:
-        A :class:`docstack.embed.Encoder` or a callable from a list of texts to a 2-d array.
+        A :class:`docstack.embed.Encoder` or a callable from a list of texts to a 2-d array;
+        by default the encoder the vector field declares (``Field(encoder=...)``), if any.
     limit:
         How many documents each search returns.
 
@@ -104,6 +113,12 @@ def search_run(
     """
     qids = list(queries)
     items = [queries[q] for q in qids]
+    if (
+        query_encoder is None
+        and mode in ("vector", "hybrid")
+        and any(isinstance(i, str) for i in items)
+    ):
+        query_encoder = _field_encoder(index, search_field)
     if callable(mode):
         return {q: _ids(mode(item)) for q, item in zip(qids, items)}
     if mode not in _MODES:

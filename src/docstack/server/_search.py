@@ -159,7 +159,7 @@ def query_vector(
 ) -> Any:
     """The query vector of a vector or hybrid search: the uploaded image or ``text``
     embedded by the field's encoder, the given ``vector``, or the stored vector of
-    ``like_id``; a ``str`` when the index itself embeds text (see :func:`run_search`)."""
+    ``like_id``."""
     column = index._schema.columns[field]
     encoder = encoder_of(index, column)
     if image is not None:
@@ -175,9 +175,7 @@ def query_vector(
         return _stored_vector(index, req.like_id, field)
     if req.text is None:
         raise SearchError("a vector search needs 'vector', 'like_id' or 'text'")
-    if encoder is None:
-        if column.config.get("embed_from"):
-            return req.text  # the index embeds text queries of this field itself
+    if encoder is None:  # a field with embed_from always has one: the schema checks it
         raise SearchError(
             f"vector field {field!r} has no encoder to embed text: give 'vector' or "
             "'like_id', or search with mode='text'"
