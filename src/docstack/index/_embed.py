@@ -39,6 +39,7 @@ __all__ = [
     "EmbedSpec",
     "EncoderMismatchError",
     "embed_specs",
+    "field_encoder",
     "fill_vectors",
     "find_by_modality",
     "query_inputs",
@@ -167,6 +168,24 @@ def _encoder_of(doc_type: type, col: Column) -> Any:
                 f"{type(encoder).__name__} (no {attr!r})"
             )
     return encoder
+
+
+def field_encoder(index: DocumentIndex, search_field: str) -> Any:
+    """The encoder the vector field ``search_field`` declares, or ``None``.
+
+    Example
+    -------
+    >>> from docstack import BaseDoc
+    >>> from docstack.typing import NdArray
+    >>> from docstack.index import InMemoryExactNNIndex
+    >>> class Doc(BaseDoc):
+    ...     emb: NdArray[2]
+    >>> field_encoder(InMemoryExactNNIndex[Doc](), 'emb') is None
+    True
+    """
+    column = index._schema.vector_column(search_field)
+    spec = embed_specs(index._schema).get(column.name)
+    return None if spec is None else spec.encoder
 
 
 def check_records(index: DocumentIndex) -> None:

@@ -24,15 +24,6 @@ Mode = Union[str, Callable[[Any], Any]]
 _MODES = ("vector", "text", "hybrid")
 
 
-def _field_encoder(index: DocumentIndex, search_field: str) -> Any:
-    """The encoder the vector field declares (``Field(embed_from=..., encoder=...)``)."""
-    from docstack.index._embed import embed_specs
-
-    column = index._schema.vector_column(search_field)
-    spec = embed_specs(index._schema).get(column.name)
-    return None if spec is None else spec.encoder
-
-
 def _encode(texts: list[str], encoder: Any) -> np.ndarray:
     if encoder is None:
         raise MetricError(
@@ -118,7 +109,9 @@ def search_run(
         and mode in ("vector", "hybrid")
         and any(isinstance(i, str) for i in items)
     ):
-        query_encoder = _field_encoder(index, search_field)
+        from docstack.index._embed import field_encoder
+
+        query_encoder = field_encoder(index, search_field)
     if callable(mode):
         return {q: _ids(mode(item)) for q, item in zip(qids, items)}
     if mode not in _MODES:

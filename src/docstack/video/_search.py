@@ -273,7 +273,8 @@ def find_moments(
         Seconds between hits of one video that still merge them, ``>= 0``.
     encoder:
         Embeds text and image queries; the one the moments were embedded with (e.g. a CLIP
-        model, whose text and image vectors share a space).
+        model, whose text and image vectors share a space). By default the encoder the
+        vector field declares (``Field(encoder=...)``), if any.
     candidates:
         How many documents to fetch before merging (default ``limit``).
     score_threshold:
@@ -318,6 +319,10 @@ def find_moments(
             continue
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if encoder is None:
+        from docstack.index._embed import field_encoder
+
+        encoder = field_encoder(index, search_field)  # Field(encoder=...) of the moments
     vector = _query_vector(query, encoder)
     docs, scores = index.find(
         vector,
