@@ -131,7 +131,8 @@ def test_filters_give_the_exact_index_answers(loaded, query):
 
 def expected_ids(docs, query):
     """The portable language's answer (the exact index's), evaluated over the documents."""
-    from docstack._internal.query import evaluate, parse_filter
+    from docstack._internal.query import parse_filter
+    from docstack._internal.query_eval import evaluate
 
     columns = {(f,): [getattr(d, f) for d in docs] for f in ("title", "n", "tags", "nums")}
     mask = evaluate(parse_filter(query), columns.__getitem__, len(docs))

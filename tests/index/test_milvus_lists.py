@@ -15,7 +15,8 @@ pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
 from docstack import BaseDoc, DocList  # noqa: E402
-from docstack._internal.query import evaluate, parse_filter  # noqa: E402
+from docstack._internal.query import parse_filter  # noqa: E402
+from docstack._internal.query_eval import evaluate
 from docstack.index import MilvusDocumentIndex  # noqa: E402
 from docstack.index.backends.milvus import (  # noqa: E402
     MilvusLimitError,

@@ -1,6 +1,6 @@
 """Tests of the SQL compilation of filters (docstack.index._sql_filter).
 
-The reference is :func:`docstack._internal.query.evaluate`: every query runs both in a real
+The reference is :func:`docstack._internal.query_eval.evaluate`: every query runs both in a real
 SQLite database and through ``evaluate`` over the same values, and the rows must agree.
 """
 
@@ -16,15 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from docstack._internal.query import (
-    And,
-    Comparison,
-    FilterError,
-    Not,
-    Or,
-    evaluate,
-    parse_filter,
-)
+from docstack._internal.query import And, Comparison, FilterError, Not, Or, parse_filter
+from docstack._internal.query_eval import evaluate
 from docstack.index._sql_filter import (
     SQL_TYPES,
     SqlColumn,

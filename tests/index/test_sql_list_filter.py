@@ -2,7 +2,7 @@
 
 Lists are stored as the index stores them (the JSON pydantic makes, in a BLOB column), every
 query runs in a real SQLite database, and the rows must be those
-:func:`docstack._internal.query.evaluate` accepts for the decoded lists.
+:func:`docstack._internal.query_eval.evaluate` accepts for the decoded lists.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from docstack._internal.query import Comparison, FilterError, evaluate, parse_filter
+from docstack._internal.query import Comparison, FilterError, parse_filter
+from docstack._internal.query_eval import evaluate
 from docstack.index._sql_filter import SqlColumn, compile_filter, register_functions
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1

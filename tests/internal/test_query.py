@@ -18,10 +18,10 @@ from docstack._internal.query import (
     FilterError,
     Not,
     Or,
-    evaluate,
     field_paths,
     parse_filter,
 )
+from docstack._internal.query_eval import evaluate
 from docstack.errors import DocstackError
 
 # --------------------------------------------------------------------------------------------
@@ -365,7 +365,7 @@ def test_object_dtype_array_column():
 
 def test_numeric_and_string_columns_are_vectorised(monkeypatch):
     """No per-document Python matching for numeric, string and list-of-scalar columns."""
-    import docstack._internal.query as query_module
+    import docstack._internal.query_eval as query_module
 
     def forbidden(*args):
         raise AssertionError("per-value Python fallback used")

@@ -156,7 +156,6 @@ def test_text_queries_use_the_encoder_the_vector_field_declares(setup):
 
     from docstack import BaseDoc
     from docstack.index import InMemoryExactNNIndex
-    from docstack.typing import NdArray
 
     index, collection, encoder = setup
 

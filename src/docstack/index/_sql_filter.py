@@ -10,7 +10,7 @@ The SQLite backend stores each filterable scalar field in a column of one of fou
 Every column is nullable and ``NULL`` is a missing value. :func:`compile_filter` turns a filter
 tree into ``(sql, params)``: an SQL boolean expression with ``?`` placeholders (no value is
 ever written into the SQL text) whose rows are exactly the documents :func:`~docstack.
-_internal.query.evaluate` accepts for the same values. The subtle points, all settled here
+_internal.query_eval.evaluate` accepts for the same values. The subtle points, all settled here
 rather than by SQLite's type affinity:
 
 - A comparison of incomparable types (a string with a number, a list with anything) compiles to
@@ -329,7 +329,7 @@ def compile_filter(
     -------
     tuple[str, list]
         ``(sql, params)``: an expression for a ``WHERE`` clause with ``?`` placeholders, which
-        is 1 exactly where :func:`~docstack._internal.query.evaluate` gives True and 0
+        is 1 exactly where :func:`~docstack._internal.query_eval.evaluate` gives True and 0
         elsewhere (never ``NULL``), and the values to bind, in order. ``'1'``/``'0'`` with no
         parameters when the answer does not depend on the row.
 

@@ -15,7 +15,7 @@ functions, with every user value bound as a parameter:
 ``json_each`` cuts a string at an escaped NUL character (``"a\\u0000b"`` reads as ``'a'``), so a
 row of a ``list[str]`` field whose JSON holds ``\\u0000`` is decided by a Python function on
 its JSON text instead (:func:`register_list_functions`); every other row stays in SQL. The
-answers are those of :func:`docstack._internal.query.evaluate` (see its module for the list
+answers are those of :func:`docstack._internal.query_eval.evaluate` (see its module for the list
 semantics), which the differential test checks on every backend.
 
 Example

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import orjson
 
 from docstack._internal.query import FilterError, parse_filter
-from docstack._internal.query import evaluate as _evaluate
+from docstack._internal.query_eval import evaluate as _evaluate
 from docstack.base_doc import AnyDoc
 from docstack.utils._paths import column_values, mapping_paths, schema_paths
 

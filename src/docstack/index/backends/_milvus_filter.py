@@ -9,7 +9,7 @@ an operator Milvus has no equivalent for (``$regex``, ``$size``) raises
 :class:`NotExpressible`; the backend then evaluates that part of the filter in docstack, on the
 rows matching the rest (see :func:`split_filter`), so the answer is never different.
 
-The semantics are those of :func:`docstack._internal.query.evaluate`, as for the SQL compiler
+The semantics are those of :func:`docstack._internal.query_eval.evaluate`, as for the SQL compiler
 (:mod:`docstack.index._sql_filter`, whose exact-bound helpers this module shares): every
 expression is two-valued (a comparison is guarded by ``is not null``, so ``not`` negates
 exactly, missing values included), comparisons between incomparable types are false, and

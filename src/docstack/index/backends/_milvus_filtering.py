@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from docstack._internal.query import FilterNode, evaluate, field_paths, parse_filter
+from docstack._internal.query import FilterNode, field_paths, parse_filter
+from docstack._internal.query_eval import evaluate
 from docstack.index.backends._milvus_arrays import list_element
 from docstack.index.backends._milvus_filter import (
     FALSE,

@@ -8,7 +8,7 @@ A filterable column holds one kind of scalar (``'str'``, ``'int'``, ``'float'``,
 a missing value is stored as ``null``. The translation keeps the portable semantics exactly:
 
 - Values of incomparable types (a string against a number) compile to the constant False, as
-  :func:`~docstack._internal.query.evaluate` answers; ``bool`` is a number (``True == 1``).
+  :func:`~docstack._internal.query_eval.evaluate` answers; ``bool`` is a number (``True == 1``).
 - Qdrant matches floats only through ``Range`` and ints through ``MatchValue``; a float operand
   on an int column becomes the int bound that selects the same rows (``$gt 2.5`` is
   ``$gte 3``), an operand no column value can equal becomes False.

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from docstack._internal.query import And, Comparison, FilterNode, Not, Or, evaluate
+from docstack._internal.query import And, Comparison, FilterNode, Not, Or
+from docstack._internal.query_eval import evaluate
 from docstack.index._bm25 import BM25Index
 from docstack.index._schema import Column
 from docstack.index.backends._qdrant_filter import (

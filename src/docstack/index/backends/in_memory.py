@@ -6,7 +6,7 @@ or replacing a document marks its row dead, and dead rows are compacted away onc
 half of the table. ``persist()`` writes everything to one file that
 ``InMemoryExactNNIndex[MyDoc](index_file_path=...)`` reopens.
 
-Filters run :func:`~docstack._internal.query.evaluate` over whole columns. List fields
+Filters run :func:`~docstack._internal.query_eval.evaluate` over whole columns. List fields
 (``list[int|float|str|bool]``) are kept decoded beside their stored JSON (decoded once per
 write, in one parse per batch), so a filter on them flattens the lists into one numpy array and
 matches the elements in one vectorised pass; only whole-list operands (``{'tags': ['a',
@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from docstack._internal.query import FilterNode, evaluate
+from docstack._internal.query import FilterNode
+from docstack._internal.query_eval import evaluate
 from docstack.errors import LoadError
 from docstack.index._base import BaseDBConfig, DocumentIndex
 from docstack.index._bm25 import BM25Index

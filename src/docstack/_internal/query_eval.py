@@ -1,0 +1,630 @@
+"""Evaluating a parsed filter (:mod:`docstack._internal.query`) over whole columns: the
+per-value semantics every backend agrees with, and the numpy paths that compute them for
+``n`` documents at once (per-document Python only for columns of arbitrary objects)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from docstack._internal.query import (
+    _ORDER_OPS,
+    And,
+    Comparison,
+    FilterNode,
+    Not,
+    Or,
+    _describe,
+    _label,
+    parse_filter,
+)
+
+__all__ = ["evaluate"]
+
+
+# --------------------------------------------------------------------------------------------
+# Per-value semantics (objects, and the reference the vectorised paths agree with)
+# --------------------------------------------------------------------------------------------
+
+
+def _is_sequence(value: Any) -> bool:
+    """Lists, tuples and other sequences (``collections.abc.Sequence``), strings excepted."""
+    if isinstance(value, (list, tuple)):
+        return True
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
+
+
+def _is_tensor(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.ndim >= 1
+    if isinstance(value, (str, bytes, list, tuple, Mapping)) or value is None:
+        return False
+    return hasattr(value, "__array__") and getattr(value, "ndim", 0) >= 1
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _elements(value: Any) -> list[Any] | None:
+    """The elements of a list-valued value (tensors flattened), or None for a scalar."""
+    if _is_sequence(value):
+        return list(value)
+    if _is_tensor(value):
+        return _to_numpy(value).reshape(-1).tolist()
+    return None
+
+
+def _plain(value: Any) -> Any:
+    if _is_sequence(value):
+        return [_plain(v) for v in value]
+    if _is_tensor(value):
+        return _to_numpy(value).tolist()
+    return value
+
+
+def _whole_equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(_plain(a) == _plain(b))
+    except Exception:  # noqa: BLE001 - exotic __eq__: not equal
+        return False
+
+
+def _py_eq(value: Any, operand: Any) -> bool:
+    if _whole_equal(value, operand):
+        return True
+    elements = _elements(value)
+    return elements is not None and any(_whole_equal(e, operand) for e in elements)
+
+
+def _py_order(a: Any, op: str, b: Any) -> bool:
+    if a is None:
+        return False
+    try:
+        return bool(_ORDER_OPS[op](a, b))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text_of(value: Any) -> str | None:
+    """A string's own text, or the text of a document that compares equal to its text
+    (``TextDoc('a') == 'a'``), so that ``$regex`` agrees with ``$eq``; else ``None``."""
+    if isinstance(value, str):
+        return value
+    if getattr(type(value), "__docstack_document__", False):
+        text = getattr(value, "text", None)
+        if isinstance(text, str) and value == text:
+            return text
+    return None
+
+
+def _py_match(value: Any, op: str, operand: Any) -> bool:
+    """Does the present (not None) ``value`` match ``op operand``? (not $neq/$nin/$exists)"""
+    if op == "$eq":
+        return _py_eq(value, operand)
+    if op == "$in":
+        return any(_py_eq(value, o) for o in operand)
+    if op == "$size":
+        if isinstance(value, (str, bytes)) or _is_sequence(value):
+            return len(value) == operand
+        return _is_tensor(value) and _to_numpy(value).shape[0] == operand
+    elements = _elements(value)
+    candidates = [value] if elements is None else elements
+    if op == "$regex":
+        pattern = re.compile(operand)
+        texts = (_text_of(e) for e in candidates)
+        return any(t is not None and pattern.search(t) is not None for t in texts)
+    return any(_py_order(e, op, operand) for e in candidates)
+
+
+# --------------------------------------------------------------------------------------------
+# Vectorised matching of clean 1-D arrays (numeric or str dtype)
+# --------------------------------------------------------------------------------------------
+
+_NUMERIC_TYPES = (bool, int, float, np.bool_, np.integer, np.floating)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, _NUMERIC_TYPES)
+
+
+def _is_plain(value: Any) -> bool:
+    """Operands whose relation to a number or a string is known without asking them."""
+    return value is None or isinstance(value, (*_NUMERIC_TYPES, str, list, tuple, Mapping))
+
+
+def _has_nul(value: str) -> bool:
+    return "\x00" in value
+
+
+def _exact_number(value: Any) -> int | float | None:
+    """A real operand as a Python int or float with the same value, or None if it has none
+    (``np.longdouble``): Python compares ints with floats exactly, by value."""
+    if isinstance(value, float):  # np.float64 included
+        return float(value)
+    if isinstance(value, (int, np.integer, np.bool_)):  # bool included
+        return int(value)
+    if isinstance(value, np.floating) and value.dtype.itemsize <= 8:
+        return float(value)
+    return None
+
+
+def _nearest_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _compare_numeric(data: np.ndarray, op: str, operand: Any) -> np.ndarray | None:
+    """``data op operand`` for a numeric array, exactly as Python compares the values.
+
+    numpy would compare an int array with a float (or a float array with a big int) in
+    float64, where ints above 2**53 are rounded; instead the operand is turned into one of
+    the array's own kind that gives the same answer for every element.
+    """
+    x = _exact_number(operand)
+    if x is None:
+        return None
+    if data.dtype.kind == "b":
+        data = data.view(np.uint8)
+    n = len(data)
+    if data.dtype.kind in "iu":
+        if isinstance(x, float):
+            if math.isnan(x):
+                return np.zeros(n, bool)
+            if math.isinf(x):  # every int is below +inf and above -inf
+                below = op in ("$lt", "$lte")
+                return np.full(n, below if x > 0 else op in ("$gt", "$gte"))
+            if op == "$eq":
+                if not x.is_integer():
+                    return np.zeros(n, bool)
+                x = int(x)
+            else:  # for an int v: v > x iff v > floor(x), v >= x iff v >= ceil(x), ...
+                x = math.floor(x) if op in ("$gt", "$lte") else math.ceil(x)
+        compare = operator.eq if op == "$eq" else _ORDER_OPS[op]
+        return np.asarray(compare(data, x))  # numpy compares with any Python int exactly
+    if data.dtype.itemsize > 8:  # long double: leave it to Python
+        return None
+    # compared in float64, where every float16/float32 value is exact (numpy 2 would widen
+    # for a np.float64 operand by itself; numpy 1.26 narrows the operand to the array's type)
+    data = data.astype(np.float64, copy=False)
+    if isinstance(x, int):
+        f = _nearest_float(x)
+        if f != x:
+            # no float equals x, and none lies strictly between x and its nearest float f
+            if op == "$eq":
+                return np.zeros(n, bool)
+            above = f > x
+            if op in ("$gt", "$gte"):
+                return np.asarray(data >= np.float64(f) if above else data > np.float64(f))
+            return np.asarray(data < np.float64(f) if above else data <= np.float64(f))
+        x = f
+    compare = operator.eq if op == "$eq" else _ORDER_OPS[op]
+    return np.asarray(compare(data, np.float64(x)))
+
+
+def _isin_numeric(data: np.ndarray, wanted: list[Any]) -> np.ndarray | None:
+    """Which elements of a numeric array equal one of the numbers ``wanted``, exactly."""
+    numbers = [_exact_number(w) for w in wanted]
+    if any(v is None for v in numbers):
+        return None
+    if data.dtype.kind == "b":
+        data = data.view(np.uint8)
+    if data.dtype.kind in "iu":
+        info = np.iinfo(data.dtype)
+        ints = {
+            int(v) for v in numbers if isinstance(v, int) or (math.isfinite(v) and v.is_integer())
+        }
+        keys: list[Any] = sorted(k for k in ints if info.min <= k <= info.max)
+        dtype = data.dtype
+    elif data.dtype.itemsize > 8:
+        return None
+    else:
+        floats = set()
+        for v in numbers:
+            f = _nearest_float(v) if isinstance(v, int) else v
+            if f == v and not math.isnan(f):  # an int no float equals is left out
+                floats.add(f)
+        keys, dtype = sorted(floats), np.dtype(np.float64)
+        data = data.astype(np.float64, copy=False)  # numpy 1.26 would narrow the keys
+    if not keys:
+        return np.zeros(len(data), bool)
+    return np.isin(data, np.array(keys, dtype=dtype))
+
+
+def _nested_nul(value: Any) -> bool:
+    """Whether a string in ``value`` (a string or nested lists of them) holds a NUL."""
+    if isinstance(value, str):
+        return _has_nul(value)
+    return isinstance(value, (list, tuple)) and any(map(_nested_nul, value))
+
+
+def _array_match(data: np.ndarray, op: str, operand: Any) -> np.ndarray | None:
+    """``op`` on each element of a clean 1-D array, or None when Python must decide."""
+    is_str = data.dtype.kind == "U"
+    try:
+        if op == "$eq" or op in _ORDER_OPS:
+            if is_str and isinstance(operand, str):
+                compare = operator.eq if op == "$eq" else _ORDER_OPS[op]
+                return None if _has_nul(operand) else np.asarray(compare(data, operand))
+            if not is_str and _is_real(operand):
+                return _compare_numeric(data, op, operand)
+            return np.zeros(len(data), bool) if _is_plain(operand) else None
+        if op == "$in":
+            if not all(_is_plain(o) for o in operand):
+                return None
+            if not is_str:
+                return _isin_numeric(data, [o for o in operand if _is_real(o)])
+            wanted = [o for o in operand if isinstance(o, str)]
+            if any(map(_has_nul, wanted)):
+                return None
+            if not wanted:
+                return np.zeros(len(data), bool)
+            return np.isin(data, np.asarray(wanted, dtype=str))
+        if op == "$regex":
+            if not is_str:
+                return np.zeros(len(data), bool)
+            # the pattern runs once per distinct value; mapping back runs in C
+            search = re.compile(operand).search
+            values = data.tolist()
+            hits = dict.fromkeys(values, False)
+            for value in hits:
+                hits[value] = search(value) is not None
+            return np.fromiter(map(hits.__getitem__, values), bool, len(values))
+        if op == "$size":
+            if not is_str:
+                return np.zeros(len(data), bool)
+            # np.char.str_len: np.strings is numpy 2 only, and docstack runs on 1.26 too
+            return np.char.str_len(data) == operand
+    except (TypeError, OverflowError):
+        return None
+    raise AssertionError(f"unexpected operator {op}")  # pragma: no cover
+
+
+def _array_or_python(data: np.ndarray, op: str, operand: Any) -> np.ndarray:
+    result = _array_match(data, op, operand)
+    if result is None:
+        result = np.fromiter((_py_match(v, op, operand) for v in data.tolist()), bool, len(data))
+    return result
+
+
+def _any_per_row(element_hits: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per row: does any of its elements (``offsets[i]:offsets[i+1]``) hit?"""
+    counts = np.concatenate(([0], np.cumsum(element_hits, dtype=np.int64)))
+    return counts[offsets[1:]] > counts[offsets[:-1]]
+
+
+# --------------------------------------------------------------------------------------------
+# Columns
+# --------------------------------------------------------------------------------------------
+
+
+def _row_size(tensors: np.ndarray) -> int:
+    return int(np.prod(tensors.shape[1:], dtype=np.int64))
+
+
+_CLEAN_NUMERIC = "biuf"
+
+
+def _clean_scalar_array(values: list[Any]) -> np.ndarray | None:
+    """``values`` (no None) as a numeric or str numpy array, if that loses nothing."""
+    types = set(map(type, values))
+    try:
+        if all(t is str or t is np.str_ for t in types):
+            if _has_nul("".join(values)):
+                return None
+            arr = np.asarray(values, dtype=str) if values else np.zeros(0, dtype="U1")
+            return arr
+        if all(t in (bool, int, float) or issubclass(t, _NUMERIC_TYPES[3:]) for t in types):
+            arr = np.asarray(values)
+            if arr.ndim == 1 and arr.dtype.kind in _CLEAN_NUMERIC:
+                if arr.dtype.kind == "f" and not _ints_survive_floats(values, types):
+                    return None
+                return arr
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return None
+
+
+_FLOAT_EXACT_INT = 2**53  # every int of at most this size is exactly a float64
+
+
+def _ints_survive_floats(values: list[Any], types: set[type]) -> bool:
+    """Whether the ints among ``values`` (if any) keep their value in a float array."""
+    if not any(t is int or issubclass(t, np.integer) for t in types):
+        return True
+    limit = _FLOAT_EXACT_INT
+    return all(-limit <= int(v) <= limit for v in values if isinstance(v, (int, np.integer)))
+
+
+def _may_hold_none(values: list[Any]) -> bool:
+    """False only if no value is None; fast (``list.count`` runs in C) for plain values."""
+    try:
+        return values.count(None) > 0  # identity is checked first: every None is counted
+    except Exception:  # noqa: BLE001 - an element's __eq__ failed (e.g. a numpy array)
+        return True
+
+
+def _exact_target(data: np.ndarray, target: np.ndarray) -> np.ndarray | bool | None:
+    """``target`` in a dtype that ``data == target`` compares exactly in (as Python would);
+    False if no row can equal it, None if Python must decide."""
+    kind, target_kind = data.dtype.kind, target.dtype.kind
+    if kind == "U" or target_kind == "U":
+        return target if kind == target_kind else None
+    if kind not in _CLEAN_NUMERIC or target_kind not in _CLEAN_NUMERIC:
+        return None
+    if kind in "biu" and target_kind == "f":
+        if not np.all(np.isfinite(target) & (target == np.trunc(target))):
+            return False  # an element that is not a whole number never equals an int
+        if np.all(np.abs(target) < 2.0**63):
+            return target.astype(np.int64)
+        return None
+    if kind == "f" and target_kind in "iu":
+        if data.dtype.itemsize > 8:
+            return None
+        if np.all((target <= _FLOAT_EXACT_INT) & (target >= -_FLOAT_EXACT_INT)):
+            return target.astype(np.float64)
+        return None
+    return target
+
+
+class _Column:
+    """One field's values for all n documents, analysed once for vectorised matching.
+
+    kinds: ``'scalar'`` (``data``: clean 1-D array over present rows), ``'tensor'``
+    (``data``: clean array (rows, ...) over present rows), ``'lists'`` (``data``: clean flat
+    array of the elements of list values, ``offsets`` delimiting each present row, ``rows`` the
+    values themselves), ``'object'`` (``rows``: the present values, matched in Python).
+    """
+
+    __slots__ = ("n", "missing", "present", "kind", "data", "offsets", "rows")
+
+    def __init__(self, raw: Any, n: int, path: tuple[str, ...]) -> None:
+        self.n = n
+        self.present: np.ndarray | None = None  # indices of present rows; None: all present
+        self.data: np.ndarray | None = None
+        self.offsets: np.ndarray | None = None
+        self.rows: list[Any] | None = None
+        if raw is None:
+            self.missing = np.ones(n, bool)
+            self.kind = "empty"
+            return
+        if not isinstance(raw, (list, np.ndarray)):
+            if hasattr(raw, "__array__") and hasattr(raw, "shape"):
+                raw = _to_numpy(raw)
+            else:
+                raw = list(raw)
+        if len(raw) != n:
+            raise ValueError(
+                f"the column for field {_label(path)!r} has {len(raw)} values, expected {n}"
+            )
+        if isinstance(raw, np.ndarray):
+            if raw.ndim == 0:
+                raise ValueError(f"the column for field {_label(path)!r} is a 0-d array")
+            if raw.dtype.kind in _CLEAN_NUMERIC or raw.dtype.kind == "U":
+                self.missing = np.zeros(n, bool)
+                self.kind = "scalar" if raw.ndim == 1 else "tensor"
+                self.data = raw
+                return
+            raw = list(raw)  # object, bytes, complex, datetime...: as a list of values
+        self._from_list(raw)
+
+    def _from_list(self, values: list[Any]) -> None:
+        n = self.n
+        if _may_hold_none(values):
+            self.missing = np.fromiter(
+                map(operator.is_, values, itertools.repeat(None)), bool, count=n
+            )
+            present_mask = ~self.missing
+            if not present_mask.any():
+                self.kind = "empty"
+                return
+            self.present = np.flatnonzero(present_mask)
+            values = list(itertools.compress(values, present_mask.tolist()))
+        else:
+            self.missing = np.zeros(n, bool)
+        self.kind = "object"
+        self.rows = values
+        arr = _clean_scalar_array(values)
+        if arr is not None:
+            self.kind, self.data = "scalar", arr
+            return
+        types = set(map(type, values))
+        if types <= {list, tuple}:
+            lengths = np.fromiter(map(len, values), np.int64, count=len(values))
+            flat = list(itertools.chain.from_iterable(values))
+            flat_arr = None if _may_hold_none(flat) else _clean_scalar_array(flat)
+            if flat_arr is not None:
+                self.kind, self.data = "lists", flat_arr
+                self.offsets = np.concatenate(([0], np.cumsum(lengths)))
+            return
+        if types == {np.ndarray}:
+            shapes = set(map(np.shape, values))
+            if len(shapes) == 1 and len(next(iter(shapes))) >= 1:
+                stacked = np.stack(values)
+                if stacked.dtype.kind in _CLEAN_NUMERIC or stacked.dtype.kind == "U":
+                    self.kind, self.data = "tensor", stacked
+
+    # ---------------------------------------------------------------------------------------
+
+    def match(self, op: str, operand: Any) -> np.ndarray:
+        """The boolean mask of the documents whose value matches ``op operand``."""
+        if op == "$exists":
+            return ~self.missing if operand else self.missing.copy()
+        if op == "$neq":
+            return ~self.match("$eq", operand)
+        if op == "$nin":
+            return ~self.match("$in", operand)
+        if op == "$eq" and operand is None:
+            return self.missing.copy()
+        if op == "$in":
+            wanted = tuple(o for o in operand if o is not None)
+            out = self._present_match("$in", wanted) if wanted else np.zeros(self.n, bool)
+            if len(wanted) != len(operand):
+                out |= self.missing
+            return out
+        return self._present_match(op, operand)
+
+    def _present_match(self, op: str, operand: Any) -> np.ndarray:
+        if self.kind == "empty":
+            return np.zeros(self.n, bool)
+        result = self._match_rows(op, operand)
+        if self.present is None:
+            return result
+        out = np.zeros(self.n, bool)
+        out[self.present] = result
+        return out
+
+    def _match_rows(self, op: str, operand: Any) -> np.ndarray:
+        """Matches over the present rows only."""
+        kind = self.kind
+        if kind == "scalar":
+            return _array_or_python(self.data, op, operand)
+        if kind == "object":
+            rows = self.rows
+            return np.fromiter((_py_match(v, op, operand) for v in rows), bool, len(rows))
+        # list-valued rows: 'tensor' or 'lists'
+        n_rows = len(self.data) if kind == "tensor" else len(self.offsets) - 1
+        if op == "$size":
+            if kind == "tensor":
+                return np.full(n_rows, self.data.shape[1] == operand)
+            return np.diff(self.offsets) == operand
+        if op == "$in":
+            sequences = [o for o in operand if isinstance(o, (tuple, list))]
+            scalars = tuple(o for o in operand if not isinstance(o, (tuple, list)))
+            out = self._any_element(op, scalars) if scalars else np.zeros(n_rows, bool)
+            for seq in sequences:
+                out |= self._match_rows("$eq", seq)
+            return out
+        if op == "$eq" and isinstance(operand, (tuple, list)):
+            return self._whole_equal(operand, n_rows)
+        return self._any_element(op, operand)
+
+    def _any_element(self, op: str, operand: Any) -> np.ndarray:
+        hits = _array_or_python(self.data.reshape(-1), op, operand)
+        if self.kind == "tensor":
+            return hits.reshape(len(self.data), _row_size(self.data)).any(axis=1)
+        return _any_per_row(hits, self.offsets)
+
+    def _whole_equal(self, operand: Any, n_rows: int) -> np.ndarray:
+        if self.kind == "tensor":
+            try:
+                target = np.asarray(operand)
+                if target.dtype.kind == "U" and _nested_nul(operand):
+                    target = None  # numpy would drop trailing NULs: Python decides
+            except (ValueError, TypeError):
+                target = None
+            if target is not None and target.shape == self.data.shape[1:]:
+                target = _exact_target(self.data, target)
+                if target is False:
+                    return np.zeros(n_rows, bool)
+                if target is not None:
+                    hits = self.data == target
+                    return hits.reshape(n_rows, _row_size(self.data)).all(axis=1)
+            return np.fromiter((_whole_equal(row, operand) for row in self.data), bool, n_rows)
+        target_len = len(operand)
+        out = np.diff(self.offsets) == target_len
+        candidates = np.flatnonzero(out)
+        if target_len and len(candidates):
+            # the candidate rows' elements against the operand in one comparison, where numpy
+            # compares exactly as Python does
+            target = _clean_scalar_array(list(operand))
+            exact = None if target is None else _exact_target(self.data, target)
+            if exact is False:
+                return np.zeros(n_rows, bool)
+            if exact is not None:
+                at = self.offsets[candidates][:, None] + np.arange(target_len)
+                out[candidates] = (self.data[at] == exact).all(axis=1)
+                return out
+        rows = self.rows
+        out[candidates] = [_whole_equal(rows[i], operand) for i in candidates.tolist()]
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------------
+
+
+def evaluate(
+    node: FilterNode | Mapping[str, Any],
+    column: Callable[[tuple[str, ...]], Sequence[Any] | np.ndarray],
+    n: int,
+) -> np.ndarray:
+    """Evaluate a parsed filter over ``n`` documents, one whole column at a time.
+
+    Parameters
+    ----------
+    node:
+        A tree from :func:`parse_filter` (a query dict is parsed first, for convenience).
+    column:
+        ``column(path)`` returns the values of the field at ``path`` for all ``n`` documents:
+        a numpy array (numeric columns, or tensors stacked as ``(n, ...)``) or a sequence
+        with ``None`` for missing values. Raising ``KeyError`` or ``AttributeError`` (or
+        returning ``None``) means the field is missing everywhere. It is called at most once
+        per path.
+    n:
+        The number of documents.
+
+    Returns
+    -------
+    numpy.ndarray
+        A boolean mask of shape ``(n,)``: True where the document matches.
+
+    Example
+    -------
+    >>> cols = {('price',): np.array([1.0, 5.0, 9.0]), ('tags',): [['a'], None, ['b', 'a']]}
+    >>> node = parse_filter({'$or': [{'price': {'$gt': 8}}, {'tags': 'a'}]})
+    >>> evaluate(node, cols.__getitem__, 3).tolist()
+    [True, False, True]
+    """
+    if isinstance(node, Mapping):
+        node = parse_filter(node)
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    cache: dict[tuple[str, ...], _Column] = {}
+
+    def get(path: tuple[str, ...]) -> _Column:
+        col = cache.get(path)
+        if col is None:
+            try:
+                raw = column(path)
+            except (KeyError, AttributeError):
+                raw = None
+            col = cache[path] = _Column(raw, n, path)
+        return col
+
+    return _evaluate(node, get, n)
+
+
+def _evaluate(node: FilterNode, get: Callable[[tuple[str, ...]], _Column], n: int) -> np.ndarray:
+    if isinstance(node, Comparison):
+        return get(node.path).match(node.op, node.value)
+    if isinstance(node, Not):
+        return ~_evaluate(node.child, get, n)
+    if isinstance(node, And):
+        mask = np.ones(n, bool)
+        for child in node.children:
+            mask &= _evaluate(child, get, n)
+            if not mask.any():
+                break
+        return mask
+    if isinstance(node, Or):
+        mask = np.zeros(n, bool)
+        for child in node.children:
+            mask |= _evaluate(child, get, n)
+            if mask.all():
+                break
+        return mask
+    raise TypeError(f"not a filter node: {_describe(node)}")
