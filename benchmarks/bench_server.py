@@ -468,6 +468,11 @@ def main() -> None:
         default="h11/asyncio,httptools/uvloop/ort1",
         help="comma-separated http/loop[/ortN][/xP] server configs",
     )
+    parser.add_argument(
+        "--kinds",
+        default="",
+        help="comma-separated words: run only the query kinds whose name holds one (e.g. embedded)",
+    )
     parser.add_argument("--profile", action="store_true", help="profile one request by stage")
     args = parser.parse_args()
     from docstack.embed import local_text_encoder
@@ -486,6 +491,11 @@ def main() -> None:
         profile(work_dir, passage_type(encoder), query_bodies(200, args.distinct))
         return
     bodies = query_bodies(args.queries + 40, args.distinct)
+    wanted = [w.strip() for w in args.kinds.split(",") if w.strip()]
+    if wanted:
+        bodies = {k: v for k, v in bodies.items() if any(w in k for w in wanted)}
+        if not bodies:
+            raise SystemExit(f"--kinds {args.kinds!r} matches none of {list(query_bodies(1, 1))}")
     print(f"{args.clients} concurrent clients, {args.queries} searches of each kind")
     for config in args.configs.split(","):
         run_config(work_dir, config, bodies, args.clients)

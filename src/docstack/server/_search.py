@@ -14,6 +14,7 @@ from docstack.errors import DocstackError
 from docstack.index._base import DocumentIndex
 from docstack.index._results import FindResult
 from docstack.server._describe import default_fields, encoder_of
+from docstack.server._query_vectors import QUERY_VECTORS, QueryVectorCache
 
 __all__ = [
     "QueryVectorCache",
@@ -183,58 +184,6 @@ def query_vector(
     if "text" not in getattr(encoder, "modalities", ("text",)):
         raise SearchError(f"the encoder of vector field {field!r} does not embed text")
     return QUERY_VECTORS.get(encoder, req.text)
-
-
-class QueryVectorCache:
-    """The last ``size`` text queries embedded, per encoder: search traffic repeats its
-    popular queries, and embedding one costs more than the rest of a search (about 3 ms of
-    CPU for MiniLM int8, against under a millisecond for the HNSW search and the JSON).
-
-    Thread-safe (the service answers searches from a thread pool); the vectors it answers
-    are read-only.
-
-    Example
-    -------
-    >>> import numpy as np
-    >>> from docstack.embed import Encoder
-    >>> class Length(Encoder):
-    ...     name, dim, calls = 'length', 1, 0
-    ...     def _encode_batch(self, items, modality):
-    ...         Length.calls += 1
-    ...         return np.array([[len(t)] for t in items], np.float32)
-    >>> cache, enc = QueryVectorCache(size=2), Length()
-    >>> cache.get(enc, 'red fox').tolist(), cache.get(enc, 'red fox').tolist(), Length.calls
-    ([7.0], [7.0], 1)
-    """
-
-    def __init__(self, size: int = 4096) -> None:
-        import threading
-        from collections import OrderedDict
-
-        self.size = size
-        self._lock = threading.Lock()
-        self._items: OrderedDict[tuple[int, str], tuple[Any, np.ndarray]] = OrderedDict()
-
-    def get(self, encoder: Any, text: str) -> np.ndarray:
-        """``text`` embedded as a query by ``encoder``, from the cache when it is there."""
-        key = (id(encoder), text)
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None and found[0] is encoder:
-                self._items.move_to_end(key)
-                return found[1]
-        vector = np.asarray(encoder.encode_query([text], modality="text")[0])
-        vector.setflags(write=False)
-        with self._lock:
-            self._items[key] = (encoder, vector)  # the encoder is kept: its id stays its own
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return vector
-
-
-#: the query vectors of text searches, shared by the service's applications
-QUERY_VECTORS = QueryVectorCache()
 
 
 def run_search(
