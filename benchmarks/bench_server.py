@@ -192,6 +192,10 @@ def serve(work_dir: str, port: int, config: str, bound: Any = None) -> None:
     threads = next((int(f[3:]) for f in flags if f.startswith("ort")), None)
     doc_type = passage_type(query_encoder(threads))
     index = HnswDocumentIndex[doc_type](work_dir=work_dir)
+    for _ in range(2):  # a field's second text search starts its in-memory BM25 copy
+        index.text_search("warm", search_field="text", limit=1)
+    if index._text_mem is not None:
+        index._text_mem.wait()  # ready before the load (FTS5 would answer until then)
     app = create_app({"passages": index})
     # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets whose proto says TCP (with
     # proto 0, small responses wait ~40 ms for the client's delayed ACK under Nagle)

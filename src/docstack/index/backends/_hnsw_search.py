@@ -13,6 +13,7 @@ from docstack.index._bm25 import fts_match_expression
 from docstack.index._schema import Column
 from docstack.index._sql_filter import SqlColumn, compile_filter
 from docstack.index.backends._hnsw_store import require_fts5
+from docstack.index.backends._hnsw_text import TextMemory
 
 __all__ = ["HnswSearch"]
 
@@ -96,6 +97,13 @@ class HnswSearch:
         if match is None or k == 0:
             return np.zeros(0, np.int64), np.zeros(0)
         self._ensure_fts(column.name)
+        if self._db_config.text_memory:
+            if self._text_mem is None:
+                self._text_mem = TextMemory(self._store, self._table, self._lock)
+            allowed = None if node is None else self._allowed(node)
+            found = self._text_mem.search(column.name, text, k, allowed)
+            if found is not None:
+                return found
         fts = _q(self._fts_table(column.name))
         if node is None:  # the text table holds exactly the live rows: no join needed
             sql = (

@@ -47,6 +47,7 @@ from docstack.index.backends._hnsw_rows import RowCache
 from docstack.index.backends._hnsw_search import HnswSearch, _q
 from docstack.index.backends._hnsw_segments import HNSW_DEFAULTS, Segments, start_early_graphs
 from docstack.index.backends._hnsw_store import Store, require_fts5, vector_blobs
+from docstack.index.backends._hnsw_text import TextMemory
 
 __all__ = ["HnswDocumentIndex"]
 
@@ -77,12 +78,17 @@ class HnswDBConfig(BaseDBConfig):
       memory anyway) are also kept in memory, so that building search results reads no
       database, as long as they take at most this much (text and bytes by length, other
       values 8 bytes); beyond it, results are read from SQLite. ``0`` turns the cache off.
+    - ``text_memory``: once a text field has been searched twice by this process, a copy of
+      its BM25 table is built in memory in the background (FTS5 answers until it is ready),
+      which answers text searches about 15x faster with the same matches and scores; about
+      30 bytes per token of the field. ``False``: always FTS5.
     """
 
     work_dir: str = "."
     merge_threshold: int = 10_000
     exact_search_threshold: int = 20_000
     row_cache_bytes: int = 256 << 20
+    text_memory: bool = True
 
 
 class HnswDocumentIndex(HnswSearch, DocumentIndex):
@@ -236,6 +242,7 @@ class HnswDocumentIndex(HnswSearch, DocumentIndex):
         self._next_seq = max((row[0] if row else 0), max((s for s, _ in rows), default=0)) + 1
         self._segments: dict[str, Segments] = {}
         self._fts: set[str] = set()
+        self._text_mem: TextMemory | None = None  # made on the first text search
         fts = self._store.get_meta(f"fts:{table}")
         if fts:
             self._fts = set(orjson.loads(fts))
@@ -336,8 +343,11 @@ class HnswDocumentIndex(HnswSearch, DocumentIndex):
             )
         ids = list(batch.ids)
         stored = dict(zip([n for n in names], columns))
+        texts = {name: batch.values[name] for name in self._fts}
 
         def apply() -> None:
+            if self._text_mem is not None:
+                self._text_mem.inserted(seqs, texts)
             self._next_seq = first + m
             for doc_id, seq in zip(ids, seqs.tolist()):
                 self._seq_of[doc_id] = seq
@@ -381,6 +391,8 @@ class HnswDocumentIndex(HnswSearch, DocumentIndex):
             )
 
         def apply() -> None:
+            if self._text_mem is not None:
+                self._text_mem.deleted(seqs)
             for seg in self._segments.values():
                 seg.kill(seqs)
             self._cache_changed(lambda cache: cache.drop(seqs))
@@ -437,6 +449,12 @@ class HnswDocumentIndex(HnswSearch, DocumentIndex):
             for name, stored in changes:
                 cache.set(seq, cache.names.index(name), stored)
 
+        def update_text() -> None:
+            if self._text_mem is not None:
+                for name, value in changes:
+                    self._text_mem.updated(seq, name, value)
+
+        self._store.after_commit.append(update_text)
         self._store.after_commit.append(lambda: self._cache_changed(update_cache))
         self._store.after_commit.append(self._changed)
         return True
