@@ -107,14 +107,6 @@ def add_read_routes(
         extra = {"index": name, "offset": offset, "limit": limit, "total": index.num_docs()}
         return Response(docs_payload(index, docs, extra, None, tensors), media_type=JSON)
 
-    @app.get("/api/indexes/{name}/docs/{doc_id}", tags=["documents"])
-    def get_doc(name: IndexName, doc_id: DocId) -> Response:
-        """One document by id (docstack's JSON of it); an unknown id is a 404."""
-        from docstack.io._json import doc_json_bytes
-
-        index = _lookup(served, name)
-        return Response(doc_json_bytes(index[doc_id]), media_type=JSON)
-
     @app.post("/api/indexes/{name}/search", tags=["search"])
     def search(req: request_model, name: IndexName) -> Response:  # type: ignore[valid-type]
         """Search by text (BM25), by vector, by text embedded by a vector field's encoder,
@@ -146,7 +138,7 @@ def add_read_routes(
         pixels = decode_image(file.file.read())
         return _search_response(name, index, req, image=pixels)
 
-    @app.get("/api/indexes/{name}/docs/{doc_id}/thumbnail/{field}", tags=["media"])
+    @app.get("/api/indexes/{name}/docs/{doc_id:path}/thumbnail/{field}", tags=["media"])
     def thumbnail(
         name: IndexName,
         doc_id: DocId,
@@ -158,7 +150,7 @@ def add_read_routes(
         png = thumbnail_png(index, doc_id, field, size, roots)
         return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=60"})
 
-    @app.get("/api/indexes/{name}/docs/{doc_id}/media/{field}", tags=["media"])
+    @app.get("/api/indexes/{name}/docs/{doc_id:path}/media/{field}", tags=["media"])
     def media(name: IndexName, doc_id: DocId, field: FieldName) -> Any:
         """The image, sound or video of a field, for a player (local files only from the
         service's media roots; remote URLs are a redirect)."""
@@ -169,6 +161,16 @@ def add_read_routes(
         if found.path is not None:
             return FileResponse(found.path, media_type=found.media_type)
         return Response(found.data, media_type=found.media_type)
+
+    @app.get("/api/indexes/{name}/docs/{doc_id:path}", tags=["documents"])
+    def get_doc(name: IndexName, doc_id: DocId) -> Response:
+        """One document by id (docstack's JSON of it); an unknown id is a 404. An id may hold
+        ``/`` (sent as ``%2F`` or as is); this route comes after the media routes, so an id
+        ending in ``/thumbnail/<field>`` or ``/media/<field>`` is reached by those."""
+        from docstack.io._json import doc_json_bytes
+
+        index = _lookup(served, name)
+        return Response(doc_json_bytes(index[doc_id]), media_type=JSON)
 
 
 def add_write_routes(
@@ -220,7 +222,7 @@ def add_write_routes(
         index.index(parsed)
         return {"indexed": len(parsed), "ids": [d.id for d in parsed], "total": index.num_docs()}
 
-    @app.delete("/api/indexes/{name}/docs/{doc_id}", tags=["write"], dependencies=guard)
+    @app.delete("/api/indexes/{name}/docs/{doc_id:path}", tags=["write"], dependencies=guard)
     def delete_doc(name: IndexName, doc_id: DocId) -> dict[str, Any]:
         """Delete a document (with its sub-documents) by id; an unknown id is a 404."""
         index = _lookup(served, name)
