@@ -226,6 +226,27 @@ def test_serve_starts_answers_and_stops(index):
                 time.sleep(0.2)
         assert body is not None, proc.stderr.read() if proc.poll() is not None else "no answer"
         assert body["num_docs"] == 3
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/indexes/{index.name}/search",
+            data=json.dumps({"text": "rocket orbit", "mode": "text", "limit": 2}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                found = json.loads(response.read())["documents"]
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(exc.read().decode()) from None
+        assert found and "rocket" in json.dumps(found).lower()
+        # the service opened the folder read-only: commands that read share it
+        done = _subprocess("search", "blue sea", "--index", str(index), "--json")
+        assert done.returncode == 0, done.stderr
+        assert Path(json.loads(done.stdout.splitlines()[0])["path"]).name == "sea.txt"
+        done = _subprocess("info", str(index), "--json")
+        assert done.returncode == 0 and json.loads(done.stdout)["files"] == 3, done.stderr
+        # writing is refused while it serves, in one line that says why
+        done = _subprocess("index", str(ROOT / "README.md"), "--into", str(index))
+        assert done.returncode != 0 and "Traceback" not in done.stderr
+        assert "read_only" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     finally:
         proc.terminate()
         proc.wait(timeout=20)

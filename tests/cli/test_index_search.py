@@ -124,7 +124,7 @@ def test_every_kind_of_file_becomes_a_document(capsys, tmp_path):
 
     from docstack.cli._settings import IndexSettings, open_folder
 
-    opened = open_folder(index, IndexSettings.read(index))
+    opened = open_folder(index, IndexSettings.read(index), read_only=True)
     docs = {d.name: d for d in opened.index.filter({}, limit=10)}
     png = docs["sunset_beach.png"]
     assert (png.kind, png.width, png.height) == ("image", 40, 30)

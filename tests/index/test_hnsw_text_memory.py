@@ -145,7 +145,7 @@ def test_turned_off_never_builds(tmp_path):
     idx.index(notes(0, 50, seed=8))
     for _ in range(3):
         idx.text_search("fox", search_field="body", limit=3)
-    assert idx._text_mem is None
+    assert not idx._text_mem.ready and not idx._text_mem._building
     idx.close()
 
 

@@ -475,3 +475,39 @@ def test_ids_holding_slashes_are_reachable_by_every_id_endpoint():
     gone = client.delete(f"/api/indexes/x/docs/{quote('shop/a/b', safe='')}", headers=headers)
     assert gone.status_code == 200 and gone.json() == {"deleted": "shop/a/b", "total": 4}
     assert client.get("/api/indexes/x/docs/shop/a/b").status_code == 404
+
+
+def test_the_default_text_field_and_what_to_give_when_there_is_none():
+    from docstack import BaseDoc
+    from docstack.index import InMemoryExactNNIndex
+    from docstack.typing import NdArray
+
+    class Named(BaseDoc):
+        title: str
+        text: str
+
+    class Ambiguous(BaseDoc):
+        title: str
+        body: str
+        a: NdArray[2]
+        b: NdArray[2]
+
+    named = InMemoryExactNNIndex[Named]()
+    named.index(
+        [Named(id="x", title="fox", text="whale"), Named(id="y", title="whale", text="fox")]
+    )
+    ambiguous = InMemoryExactNNIndex[Ambiguous]()
+    ambiguous.index([Ambiguous(id="z", title="fox", body="owl", a=[1, 0], b=[0, 1])])
+    client = TestClient(create_app({"named": named, "ambiguous": ambiguous}))
+    got = client.post("/api/indexes/named/search", json={"text": "fox", "mode": "text"})
+    assert got.status_code == 200 and ids(got.json()) == ["y"]  # the field named text
+    got = client.post("/api/indexes/ambiguous/search", json={"text": "fox", "mode": "text"})
+    assert got.status_code == 400
+    assert "give 'text_field'" in got.json()["detail"] and "'body'" in got.json()["detail"]
+    got = client.post(
+        "/api/indexes/ambiguous/search", json={"text": "fox", "mode": "text", "text_field": "title"}
+    )
+    assert got.status_code == 200 and ids(got.json()) == ["z"]
+    got = client.post("/api/indexes/ambiguous/search", json={"vector": [1, 0]})
+    assert got.status_code == 400 and "give 'vector_field'" in got.json()["detail"]
+    assert "['a', 'b']" in got.json()["detail"]

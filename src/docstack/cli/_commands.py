@@ -16,7 +16,7 @@ __all__ = ["describe", "run_eval", "run_export", "run_info", "run_serve"]
 
 def _open(folder_text: str) -> OpenIndex:
     folder = Path(folder_text).expanduser()
-    return open_folder(folder, IndexSettings.read(folder))
+    return open_folder(folder, IndexSettings.read(folder), read_only=True)
 
 
 def _disk_size(folder: Path) -> int:
@@ -279,7 +279,10 @@ def run_serve(args: Any) -> int:
 
         raise UsageError("--writable needs --api-key KEY")
     folder = Path(args.dir).expanduser()
-    opened = open_folder(folder, IndexSettings.read(folder), serving=True)
+    # read-only unless it writes: searches from the command line can share the folder
+    opened = open_folder(
+        folder, IndexSettings.read(folder), serving=True, read_only=not args.writable
+    )
     from docstack._internal.optional import import_optional
     from docstack.server import create_app
 

@@ -212,7 +212,7 @@ def run_search(args: Any) -> int:
     if not args.query.strip():
         raise UsageError("the query is empty")
     folder = Path(args.index).expanduser()
-    opened = open_folder(folder, IndexSettings.read(folder), few_queries=True)
+    opened = open_folder(folder, IndexSettings.read(folder), few_queries=True, read_only=True)
     if opened.index.num_docs() == 0:
         raise CliError(f"the index in {folder} is empty")
     hits, score_kind = search_files(opened, args.query, args.mode, flt, args.limit)

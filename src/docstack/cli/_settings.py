@@ -180,12 +180,18 @@ def connection_from_args(args: Any, folder: Path) -> dict[str, Any]:
     return out
 
 
-def open_index(folder: Path, settings: IndexSettings, doc_type: type) -> Any:
-    """Open (or create) the index of ``folder`` with its recorded backend settings."""
+def open_index(
+    folder: Path, settings: IndexSettings, doc_type: type, read_only: bool = False
+) -> Any:
+    """Open (or create) the index of ``folder`` with its recorded backend settings;
+    ``read_only``: an embedded index is opened to read only, so that other read-only
+    commands (a search beside ``docstack serve``) can open it at the same time."""
     if settings.backend == "hnsw":
         from docstack.index.backends.hnsw import HnswDocumentIndex
 
-        return HnswDocumentIndex[doc_type](work_dir=str(folder))  # type: ignore[misc]
+        return HnswDocumentIndex[doc_type](  # type: ignore[misc]
+            work_dir=str(folder), read_only=read_only
+        )
     if settings.backend == "milvus":
         from docstack.index import MilvusDocumentIndex
 
@@ -221,9 +227,11 @@ def open_folder(
     image_loader: Optional[Callable[[], Any]] = None,
     few_queries: bool = False,
     serving: bool = False,
+    read_only: bool = False,
 ) -> OpenIndex:
     """Open the index of ``folder`` with encoders loaded only when first used (for a quick
-    start when ``few_queries``; for many concurrent queries when ``serving``).
+    start when ``few_queries``; for many concurrent queries when ``serving``); ``read_only``
+    for commands that only read (see :func:`open_index`).
 
     Example
     -------
@@ -253,7 +261,7 @@ def open_folder(
             image_loader or (lambda: load_image_encoder(path)),
         )
     schema = file_schema(text, image)
-    index = open_index(folder, settings, schema.file)
+    index = open_index(folder, settings, schema.file, read_only)
     opened = OpenIndex(folder, settings, schema, text, image, index)
     _OPENED.append(opened)
     return opened

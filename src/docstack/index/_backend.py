@@ -65,6 +65,10 @@ class BackendPrimitives:
         """A child index for the ``DocList`` field ``name``."""
         raise _missing(self, "_b_subindex")
 
+    def _b_check_writable(self) -> None:
+        """Raise when this handle cannot write (opened read-only); checked before a write
+        does any work (embedding, validation)."""
+
     @contextmanager
     def _b_transaction(self) -> Iterator[None]:
         """Make every write inside atomic (all or nothing)."""

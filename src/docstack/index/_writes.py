@@ -50,6 +50,7 @@ class IndexWrites:
         if not docs:
             return
         with self._lock:
+            self._b_check_writable()
             plan: list[tuple[DocumentIndex, RowBatch, dict[str, int]]] = []
             self._plan(docs, None, plan, show_progress=show_progress)
             with self._b_transaction():
@@ -121,6 +122,7 @@ class IndexWrites:
         """Delete documents by id (with their sub-documents); a missing id raises KeyError."""
         ids = [key] if isinstance(key, str) else [str(k) for k in key]
         with self._lock:
+            self._b_check_writable()
             missing = [i for i in dict.fromkeys(ids) if not self._b_contains(i)]
             if missing:
                 raise KeyError(f"no documents with ids {missing}")
@@ -146,6 +148,7 @@ class IndexWrites:
         if (filter is None) == (ids is None):
             raise ValueError("give exactly one of filter= or ids=")
         with self._lock:
+            self._b_check_writable()
             if ids is None:
                 node = self._parse_filter(filter)
                 keys = self._b_filter(node, None)
@@ -202,6 +205,7 @@ class IndexWrites:
                 checked = str(checked)
             stored[col.name] = checked
         with self._lock:
+            self._b_check_writable()
             with self._b_transaction():
                 if not self._b_update(str(doc_id), stored):
                     raise KeyError(f"no document with id {doc_id!r}")

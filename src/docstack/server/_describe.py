@@ -165,8 +165,9 @@ def _encoder_info(encoder: Any, column: Column) -> dict[str, Any] | None:
 
 def default_fields(index: DocumentIndex) -> tuple[str | None, str | None]:
     """The text field and vector field a search uses when the request names none: the one
-    text field that is not an id or a media URL, and the one vector field with vectors
-    stored (or an encoder); ``None`` where there is no single choice.
+    text field that is not an id or a media URL (among several, the one named ``text``), and
+    the one vector field with vectors stored (or an encoder); ``None`` where there is no
+    single choice.
 
     Example
     -------
@@ -189,6 +190,8 @@ def default_fields(index: DocumentIndex) -> tuple[str | None, str | None]:
             for n, c in schema.vector_columns.items()
             if n in index._dims or encoder_of(index, c) is not None
         ]
+    if len(texts) > 1 and "text" in texts:  # the field named text, as TextDoc's is
+        texts = ["text"]
     return (
         texts[0] if len(texts) == 1 else None,
         vectors[0] if len(vectors) == 1 else None,

@@ -212,6 +212,9 @@ def run_search(
     default_text, default_vector = default_fields(index)
     score, higher = "bm25", True
     if mode in ("vector", "hybrid"):
+        if req.vector_field is None and default_vector is None:
+            names = list(schema.vector_columns)
+            raise SearchError(f"give 'vector_field': the vector fields of this index are {names}")
         column = schema.vector_column(req.vector_field or default_vector)
         vector = query_vector(index, req, column.name, image)
         try:
@@ -224,6 +227,9 @@ def run_search(
     if mode in ("text", "hybrid"):
         if req.text is None:
             raise SearchError(f"mode {mode!r} needs 'text'")
+        if req.text_field is None and default_text is None:
+            names = [n for n in schema.text_columns if n != "id"]
+            raise SearchError(f"give 'text_field': the text fields of this index are {names}")
         column = schema.text_column(req.text_field or default_text)
         builder.text_search(req.text, search_field=column.name, weight=req.text_weight)
     if mode == "hybrid":

@@ -136,8 +136,10 @@ class Segments:
             if rest.isdigit():
                 files.append((int(rest), p))
         files.sort(reverse=True)
+        writable = not self.store.read_only  # a reader leaves the files to the writer
         for p in self.store.graph_dir.glob(f"{self.table}.{self.name}.*.tmp"):
-            p.unlink(missing_ok=True)  # a save cut short by a crash
+            if writable:
+                p.unlink(missing_ok=True)  # a save cut short by a crash
         hnswlib = import_optional("hnswlib")
         for upto, path in files:
             if upto > max_seq:
@@ -161,7 +163,7 @@ class Segments:
                         pass
             break
         for upto, path in files:
-            if self.graph is None or upto != self.upto:
+            if writable and (self.graph is None or upto != self.upto):
                 path.unlink(missing_ok=True)
 
     def merge(self, n_seq: int, progress: Any = None) -> None:

@@ -12,6 +12,11 @@ drift apart after either writes. Hence one open index per ``work_dir``:
   raises a ``DocstackError`` that says so. An open that fails leaves the old handle as it
   was. This is what DocArray code does when it opens a ``work_dir`` again without closing
   the first index.
+
+Read-only handles (``read_only=True``) share the ``work_dir`` with each other, in any number
+of processes (a shared ``flock``): several server processes, or a search from the command
+line beside a running service. A handle that writes excludes them all, and they it: the
+state a reader holds in memory would otherwise miss the writer's changes.
 """
 
 from __future__ import annotations
@@ -48,24 +53,31 @@ def _live_store(key: str) -> Store | None:
         return store if store is not None and store.closed is None else None
 
 
-def lock_work_dir(work_dir: Path) -> Any:
-    """Hold an exclusive lock on ``work_dir`` for as long as the returned file is open."""
+def lock_work_dir(work_dir: Path, shared: bool = False) -> Any:
+    """Hold a lock on ``work_dir`` for as long as the returned file is open: exclusive (a
+    handle that writes), or ``shared`` with other read-only handles."""
     f = open(work_dir / LOCK_NAME, "a+b")  # noqa: SIM115 - held open as the lock
     try:
-        if os.name == "nt":  # pragma: no cover - Windows
+        if os.name == "nt":  # pragma: no cover - Windows has no shared flock: exclusive
             import msvcrt
 
             msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
         else:
             import fcntl
 
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(f.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except OSError:
         f.close()
+        if shared:
+            raise DocstackError(
+                f"{work_dir} is open for writing in another HnswDocumentIndex (in another "
+                "process, or in this one): read-only handles open once it is closed"
+            ) from None
         raise DocstackError(
             f"{work_dir} is already open in another HnswDocumentIndex (in another process, "
-            "or in this one under another path): close that one first (index.close()), or "
-            "use another work_dir"
+            "or in this one under another path, or read-only): close that one first "
+            "(index.close()), or use another work_dir; searches alone can share it "
+            "(read_only=True)"
         ) from None
     return f
 
@@ -78,9 +90,12 @@ class Store:
     :meth:`close`), so that the older index writes nothing while the newer one reads.
     """
 
-    def __init__(self, work_dir: Path, owner_lock: Any) -> None:
+    def __init__(self, work_dir: Path, owner_lock: Any, read_only: bool = False) -> None:
         self.work_dir = work_dir
+        self.read_only = read_only
         self.key = os.path.realpath(work_dir)
+        if read_only and not (work_dir / DB_NAME).is_file():
+            raise DocstackError(f"{work_dir} holds no index to open read-only")
         self.graph_dir = work_dir / "hnsw"
         self.graph_dir.mkdir(parents=True, exist_ok=True)
         self.owner_lock = owner_lock
@@ -89,12 +104,13 @@ class Store:
         self.in_tx = False
         self.tx_serial = 0  # counts the transactions begun
         self.after_commit: list[Callable[[], None]] = []
-        self.predecessor = self._hold_predecessor()
+        # a read-only handle takes nothing over: it shares the work_dir with other readers
+        self.predecessor = None if read_only else self._hold_predecessor()
         if self.predecessor is not None:
             self.lock = self.predecessor.lock  # the predecessor's until opened()
             self.owns_lock = False
         else:
-            self.lock = lock_work_dir(work_dir)
+            self.lock = lock_work_dir(work_dir, shared=read_only)
             self.owns_lock = True
         try:
             self._connect(work_dir)
@@ -114,6 +130,8 @@ class Store:
 
     def opened(self) -> None:
         """The index on this store opened: take the work_dir over and register."""
+        if self.read_only:
+            return
         pred, self.predecessor = self.predecessor, None
         if pred is not None:
             pred._retire(
@@ -166,6 +184,18 @@ class Store:
         self._conn = sqlite3.connect(
             str(work_dir / DB_NAME), isolation_level=None, check_same_thread=False
         )
+        try:
+            if self.read_only:
+                self._connect_read_only(work_dir)
+            else:
+                self._connect_writable(work_dir)
+        except sqlite3.DatabaseError as exc:
+            what = "no index to open read-only: " if self.read_only else ""
+            raise DocstackError(
+                f"{work_dir} holds {what}{DB_NAME} is not an index ({exc})"
+            ) from None
+
+    def _connect_writable(self, work_dir: Path) -> None:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
         # a 64 MiB page cache (allocated as used; the default is 2 MiB): a bulk write of
@@ -180,6 +210,26 @@ class Store:
             raise DocstackError(
                 f"{work_dir} holds an index of format {version}; this docstack reads "
                 f"format {FORMAT_VERSION}"
+            )
+
+    def _connect_read_only(self, work_dir: Path) -> None:
+        self.conn.execute("PRAGMA query_only=ON")  # SQLite itself refuses any write
+        self.conn.execute("PRAGMA cache_size=-65536")
+        register_functions(self.conn)
+        version = self.get_meta("format_version")
+        if version != FORMAT_VERSION:
+            raise DocstackError(
+                f"{work_dir} holds an index of format {version}; this docstack reads "
+                f"format {FORMAT_VERSION}"
+            )
+
+    def check_writable(self) -> None:
+        """Raise a ``DocstackError`` when this handle was opened read-only."""
+        if self.read_only:
+            raise DocstackError(
+                f"this HnswDocumentIndex on {self.work_dir} was opened read_only=True: it "
+                "searches and reads, and cannot write; open it without read_only to write "
+                "(once the read-only handles are closed)"
             )
 
     def get_meta(self, key: str) -> str | None:
@@ -198,6 +248,7 @@ class Store:
         if self.in_tx:
             yield
             return
+        self.check_writable()
         self.conn.execute("BEGIN IMMEDIATE")
         self.in_tx = True
         self.tx_serial += 1
@@ -227,7 +278,10 @@ def require_fts5(conn: sqlite3.Connection) -> None:
     Python's SQLite has FTS5, but TensorFlow bundles an SQLite without it, and when
     ``tensorflow`` is imported before ``sqlite3`` its copy serves the whole process.
     """
+    query_only = conn.execute("PRAGMA query_only").fetchone()[0]
     try:
+        if query_only:  # a read-only handle: the probe writes to the temporary database only
+            conn.execute("PRAGMA query_only=OFF")
         conn.execute("CREATE VIRTUAL TABLE temp.docstack_fts5_probe USING fts5(body)")
         conn.execute("DROP TABLE temp.docstack_fts5_probe")
     except sqlite3.OperationalError as exc:
@@ -238,6 +292,9 @@ def require_fts5(conn: sqlite3.Connection) -> None:
             "which text search needs. TensorFlow brings an SQLite without it: import "
             "docstack.index (or sqlite3) before tensorflow"
         ) from exc
+    finally:
+        if query_only:
+            conn.execute("PRAGMA query_only=ON")
 
 
 def fsync_dir(path: Path) -> None:

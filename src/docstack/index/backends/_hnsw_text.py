@@ -99,17 +99,33 @@ class TextMemory:
         self._threads[name] = thread
         thread.start()
 
+    def _read(self, name: str, conn: sqlite3.Connection) -> BM25Index:
+        """A copy of field ``name`` from the documents table, as ``conn`` sees it."""
+        index = BM25Index()
+        column = _q(name)
+        cursor = conn.execute(
+            f"SELECT seq, {column} FROM {_q(self._table)} WHERE {column} IS NOT NULL"
+        )
+        while rows := cursor.fetchmany(_FETCH):
+            keys = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+            index.add(keys, [r[1] for r in rows])
+        index.prepare()
+        return index
+
+    def search_now(
+        self, name: str, text: str, k: int, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Search the copy, building it first, here, if there is none: for a read-only
+        handle on a field that has no FTS5 table (it cannot create one). Call with the
+        index's lock held."""
+        found = self.ready.get(name)
+        if found is None:
+            found = self.ready[name] = self._read(name, self._store.conn)
+        return found.search(text, k, allowed=allowed)
+
     def _build(self, name: str, conn: sqlite3.Connection, log: list[Change]) -> None:
         try:
-            index = BM25Index()
-            column = _q(name)
-            cursor = conn.execute(
-                f"SELECT seq, {column} FROM {_q(self._table)} WHERE {column} IS NOT NULL"
-            )
-            while rows := cursor.fetchmany(_FETCH):
-                keys = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-                index.add(keys, [r[1] for r in rows])
-            index.prepare()
+            index = self._read(name, conn)
         except Exception as exc:  # noqa: BLE001 - the field stays on FTS5, and says why
             with self._lock:
                 self.failed[name] = exc

@@ -27,41 +27,25 @@ graphs of a vector field live in :mod:`docstack.index.backends._hnsw_segments`.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
-from docstack._internal.optional import import_optional
-from docstack.errors import DocstackError
 from docstack.index._base import BaseDBConfig, DocumentIndex
 from docstack.index._schema import IndexSchema, RowBatch
 from docstack.index._stored import decode_tensor, encode_tensor
 from docstack.index.backends._hnsw_early import EarlyGraph
+from docstack.index.backends._hnsw_open import HnswOpen
 from docstack.index.backends._hnsw_rows import RowCache
 from docstack.index.backends._hnsw_search import HnswSearch, _q
 from docstack.index.backends._hnsw_segments import HNSW_DEFAULTS, Segments, start_early_graphs
-from docstack.index.backends._hnsw_store import Store, require_fts5, vector_blobs
-from docstack.index.backends._hnsw_text import TextMemory
+from docstack.index.backends._hnsw_store import vector_blobs
 
 __all__ = ["HnswDocumentIndex"]
 
-_SQL_TYPES = {
-    "str": "TEXT",
-    "int": "INTEGER",
-    "float": "REAL",
-    "bool": "INTEGER",
-    "presence": "INTEGER",
-    "vector": "BLOB",
-    "tensor": "BLOB",
-    "bytes": "BLOB",
-    "json": "BLOB",
-}
 _CHUNK = 5000
 
 
@@ -82,6 +66,10 @@ class HnswDBConfig(BaseDBConfig):
       its BM25 table is built in memory in the background (FTS5 answers until it is ready),
       which answers text searches about 15x faster with the same matches and scores; about
       30 bytes per token of the field. ``False``: always FTS5.
+    - ``read_only``: open an existing index to search and read only. Read-only handles share
+      the ``work_dir`` with each other, in any number of processes (several server
+      processes, a command-line search beside a running service); a handle that writes
+      shares it with none. A write through a read-only handle is a ``DocstackError``.
     """
 
     work_dir: str = "."
@@ -89,9 +77,10 @@ class HnswDBConfig(BaseDBConfig):
     exact_search_threshold: int = 20_000
     row_cache_bytes: int = 256 << 20
     text_memory: bool = True
+    read_only: bool = False
 
 
-class HnswDocumentIndex(HnswSearch, DocumentIndex):
+class HnswDocumentIndex(HnswOpen, HnswSearch, DocumentIndex):
     """The embedded, persistent Document Index: SQLite for documents, filters and BM25 text
     search, hnswlib for approximate vector search.
 
@@ -144,27 +133,6 @@ class HnswDocumentIndex(HnswSearch, DocumentIndex):
 
     # ------------------------------------------------------------------ opening
 
-    def _b_open(self) -> None:
-        if not hasattr(self, "_store"):
-            import_optional("hnswlib")
-            work_dir = Path(self._db_config.work_dir)
-            work_dir.mkdir(parents=True, exist_ok=True)
-            self._store = Store(work_dir, self._lock)
-            self._owns_store = True
-            self._table = "docs"
-        self._filter_cache: OrderedDict[Any, np.ndarray] = OrderedDict()
-        self._version = 0
-        self._cache: RowCache | None = None
-        self._cache_off = False
-        self._early_tx = -1  # the transaction that last started early graphs
-        self._create_table()
-        self._load_state()
-
-    def _b_abort_open(self) -> None:
-        # a failed open releases the work_dir, so that a later open may succeed
-        if getattr(self, "_owns_store", False) and hasattr(self, "_store"):
-            self._store.close()
-
     def _b_subindex(self, name: str, doc_type: type) -> DocumentIndex:
         cls = HnswDocumentIndex[doc_type]
         child = cls.__new__(cls)
@@ -177,114 +145,18 @@ class HnswDocumentIndex(HnswSearch, DocumentIndex):
             merge_threshold=self._db_config.merge_threshold,
             exact_search_threshold=self._db_config.exact_search_threshold,
             default_column_config=self._db_config.default_column_config,
+            row_cache_bytes=self._db_config.row_cache_bytes,
+            text_memory=self._db_config.text_memory,
+            read_only=self._db_config.read_only,
         )
         child._lock = self._lock
         return child
 
-    def _schema_signature(self) -> str:
-        return orjson.dumps({n: c.kind for n, c in self._schema.columns.items()}).decode()
-
-    def _create_table(self) -> None:
-        store, table = self._store, self._table
-        cols = [
-            f"{_q(n)} {_SQL_TYPES[c.kind]}" for n, c in self._schema.columns.items() if n != "id"
-        ] + [f"{_q(n + '__orig')} BLOB" for n in self._schema.vector_columns]
-        signature = self._schema_signature()
-        with store.transaction():
-            stored = store.get_meta(f"schema:{table}")
-            if stored is not None and stored != signature:
-                raise DocstackError(
-                    f"the index in {store.work_dir} was created for another schema of "
-                    f"{self._doc_type.__name__} (table {table!r}): stored columns "
-                    f"{stored}, this schema {signature}; open it with the schema it was "
-                    "built with, or use another work_dir"
-                )
-            store.conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {_q(table)} (seq INTEGER PRIMARY KEY "
-                "AUTOINCREMENT, id TEXT NOT NULL UNIQUE, parent_id TEXT, position INTEGER"
-                + "".join(", " + c for c in cols)
-                + ")"
-            )
-            store.conn.execute(
-                f"CREATE INDEX IF NOT EXISTS {_q(table + '_parent')} ON {_q(table)}(parent_id)"
-            )
-            dims = store.get_meta(f"dims:{table}")
-            if dims is not None:
-                for name, dim in orjson.loads(dims).items():
-                    known = self._dims.get(name)
-                    if known is not None and known != dim:
-                        raise DocstackError(
-                            f"field {name!r} has dimension {known} in the schema but {dim} in "
-                            f"the index stored in {store.work_dir}; open it with the schema "
-                            "it was built with, or use another work_dir"
-                        )
-                    self._dims[name] = int(dim)
-            store.set_meta(f"schema:{table}", signature)
-            store.set_meta(f"dims:{table}", orjson.dumps(self._dims).decode())
-
-    def _b_meta_get(self, key: str) -> str | None:
-        return self._store.get_meta(f"{key}:{self._table}")
-
-    def _b_meta_set(self, key: str, value: str) -> None:
-        with self._store.transaction():
-            self._store.set_meta(f"{key}:{self._table}", value)
-
-    def _b_dims_changed(self) -> None:
-        store = self._store
-        with store.transaction():
-            store.set_meta(f"dims:{self._table}", orjson.dumps(self._dims).decode())
-
-    def _load_state(self) -> None:
-        conn, table = self._store.conn, self._table
-        rows = conn.execute(f"SELECT seq, id FROM {_q(table)}").fetchall()
-        self._seq_of: dict[str, int] = {i: s for s, i in rows}
-        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name=?", (table,)).fetchone()
-        self._next_seq = max((row[0] if row else 0), max((s for s, _ in rows), default=0)) + 1
-        self._segments: dict[str, Segments] = {}
-        self._fts: set[str] = set()
-        self._text_mem: TextMemory | None = None  # made on the first text search
-        fts = self._store.get_meta(f"fts:{table}")
-        if fts:
-            self._fts = set(orjson.loads(fts))
-            require_fts5(conn)  # every write also writes the text tables
-        ordered = np.sort(
-            np.fromiter(self._seq_of.values(), dtype=np.int64, count=len(self._seq_of))
-        )
-        learnt = False
-        for name, col in self._schema.vector_columns.items():
-            dim = self._dims.get(name)
-            if dim is None:
-                # rows committed before their learnt dimension was recorded (a crash in
-                # between): the stored float32 blobs tell it
-                row = conn.execute(
-                    f"SELECT length({_q(name)}) FROM {_q(table)} WHERE {_q(name)} IS NOT NULL "
-                    "LIMIT 1"
-                ).fetchone()
-                if row is None or not row[0]:
-                    continue
-                dim = self._dims[name] = int(row[0]) // 4
-                learnt = True
-            if learnt:
-                with self._store.transaction():
-                    self._store.set_meta(f"dims:{table}", orjson.dumps(self._dims).decode())
-            seg = Segments(table, col, dim, self._store)
-            seg.ensure(self._next_seq)
-            for start in range(0, len(ordered), 50_000):
-                part = ordered[start : start + 50_000]
-                got = conn.execute(
-                    f"SELECT seq, {_q(name)} FROM {_q(table)} WHERE seq >= ? AND seq <= ? "
-                    f"AND {_q(name)} IS NOT NULL",
-                    (int(part[0]), int(part[-1])),
-                ).fetchall()
-                if got:
-                    s = np.fromiter((g[0] for g in got), dtype=np.int64, count=len(got))
-                    v = np.frombuffer(b"".join(g[1] for g in got), dtype=np.float32)
-                    seg.put(s, v.reshape(len(got), dim), np.zeros(len(got), dtype=bool))
-            seg.load_graph(self._next_seq - 1)
-            self._segments[name] = seg
-        self._maybe_merge(None)
-
     # ------------------------------------------------------------------ writes
+
+    def _b_check_writable(self) -> None:
+        self._store.check()
+        self._store.check_writable()
 
     @contextmanager
     def _b_transaction(self) -> Iterator[None]:
