@@ -26,8 +26,12 @@ connection; its own CPU time is printed, since it shares the machine's cores wit
 A config is ``http/loop[/ortN][/xP]``: uvicorn's HTTP parser (``h11``, ``httptools``) and
 event loop (``asyncio``, ``uvloop``); ``ortN``: the query encoder runs onnxruntime with N
 threads and without spinning (default: all cores, spinning); ``xP``: P server processes on
-one port (``SO_REUSEPORT``), each opening its own copy of the index (an embedded index is
-open in one process at a time: it holds an exclusive lock on its folder).
+one port (``SO_REUSEPORT``), each opening the one index folder read-only (read-only
+handles share a folder across processes).
+
+Each server process searches text from its in-memory BM25 copy, built before the load
+starts (without it the first searches of a process are answered by SQLite FTS5), and embeds
+the text queries that arrive together in one call of the model.
 
 ``--profile`` times one request at a time by stage (parsing, query embedding, the search,
 loading the documents, the JSON), the whole handler in process, and the same requests over
@@ -191,7 +195,7 @@ def serve(work_dir: str, port: int, config: str, bound: Any = None) -> None:
     http_impl, loop, *flags = config.split("/")
     threads = next((int(f[3:]) for f in flags if f.startswith("ort")), None)
     doc_type = passage_type(query_encoder(threads))
-    index = HnswDocumentIndex[doc_type](work_dir=work_dir)
+    index = HnswDocumentIndex[doc_type](work_dir=work_dir, read_only=True)
     for _ in range(2):  # a field's second text search starts its in-memory BM25 copy
         index.text_search("warm", search_field="text", limit=1)
     if index._text_mem is not None:
@@ -206,20 +210,6 @@ def serve(work_dir: str, port: int, config: str, bound: Any = None) -> None:
         bound.set()  # the index is open; uvicorn listens a moment later
     settings = uvicorn.Config(app, log_level="warning", access_log=False, http=http_impl, loop=loop)
     uvicorn.Server(settings).run(sockets=[sock])
-
-
-def _copies(work_dir: Path, count: int) -> list[Path]:
-    """``work_dir`` and ``count - 1`` copies of it: one embedded index is open in one
-    process at a time (an exclusive lock on its folder), so each server process of an
-    ``xP`` config opens its own copy."""
-    out = [work_dir]
-    for i in range(1, count):
-        copy = work_dir.with_name(f"{work_dir.name}-copy{i}")
-        if not (copy / "build.json").exists():
-            shutil.rmtree(copy, ignore_errors=True)
-            shutil.copytree(work_dir, copy, ignore=shutil.ignore_patterns("docstack.lock"))
-        out.append(copy)
-    return out
 
 
 def _free_port() -> int:
@@ -335,8 +325,8 @@ def run_config(work_dir: Path, config: str, bodies: dict, clients: int) -> list[
     count = next((int(f[1:]) for f in config.split("/")[2:] if f.startswith("x")), 1)
     events = [ctx.Event() for _ in range(count)]
     procs = [
-        ctx.Process(target=serve, args=(str(d), port, config, e), daemon=True)
-        for d, e in zip(_copies(work_dir, count), events)
+        ctx.Process(target=serve, args=(str(work_dir), port, config, e), daemon=True)
+        for e in events
     ]
     for proc in procs:
         proc.start()
