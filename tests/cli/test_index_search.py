@@ -24,6 +24,12 @@ def test_index_then_search_finds_the_file_by_its_words(capsys, corpus, tmp_path)
     code, out, err = run(capsys, "index", str(corpus), "--into", str(index), "--encoder", ENC)
     assert code == 0, err
     assert "indexed 3 files (3 new, 0 changed, 3 chunks)" in out
+    # indexing made the chunks' FTS5 table: read-only searches find it ready
+    import sqlite3
+
+    with sqlite3.connect(index / "docstack.sqlite3") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "docs__chunks__fts__text" in tables
     for mode in ("vector", "text", "hybrid"):
         hits = _search(capsys, index, "blue sea horizon", "--mode", mode)
         assert Path(hits[0]["path"]).name == "sea.txt", mode
