@@ -27,7 +27,8 @@ A config is ``http/loop[/ortN][/xP]``: uvicorn's HTTP parser (``h11``, ``httptoo
 event loop (``asyncio``, ``uvloop``); ``ortN``: the query encoder runs onnxruntime with N
 threads and without spinning (default: all cores, spinning); ``xP``: P server processes on
 one port (``SO_REUSEPORT``), each opening the one index folder read-only (read-only
-handles share a folder across processes).
+handles share a folder across processes); ``wP``: uvicorn's supervisor with P workers on its
+one socket, as ``docstack serve --workers P`` runs.
 
 Each server process searches text from its in-memory BM25 copy, built before the load
 starts (without it the first searches of a process are answered by SQLite FTS5), and embeds
@@ -183,16 +184,12 @@ def query_encoder(threads: int | None) -> Any:
     )
 
 
-def serve(work_dir: str, port: int, config: str, bound: Any = None) -> None:
-    """A server process: open the index and run uvicorn with ``config``
-    (``http/loop[/ortN][/xP]``) on a socket bound with ``SO_REUSEPORT``, so that the ``P``
-    processes of an ``xP`` config share the port (the kernel spreads connections)."""
-    import uvicorn
-
+def _open_app(work_dir: str, config: str) -> Any:
+    """The service over the index, opened read-only, its BM25 copy ready."""
     from docstack.index import HnswDocumentIndex
     from docstack.server import create_app
 
-    http_impl, loop, *flags = config.split("/")
+    flags = config.split("/")[2:]
     threads = next((int(f[3:]) for f in flags if f.startswith("ort")), None)
     doc_type = passage_type(query_encoder(threads))
     index = HnswDocumentIndex[doc_type](work_dir=work_dir, read_only=True)
@@ -200,7 +197,45 @@ def serve(work_dir: str, port: int, config: str, bound: Any = None) -> None:
         index.text_search("warm", search_field="text", limit=1)
     if index._text_mem is not None:
         index._text_mem.wait()  # ready before the load (FTS5 would answer until then)
-    app = create_app({"passages": index})
+    return create_app({"passages": index})
+
+
+def worker_app() -> Any:
+    """The application of one uvicorn worker of a ``wP`` config (``docstack serve
+    --workers P`` does the same): the folder and config come in the environment."""
+    return _open_app(os.environ["BENCH_SERVER_DIR"], os.environ["BENCH_SERVER_CONFIG"])
+
+
+def serve_workers(work_dir: str, port: int, config: str) -> None:
+    """A ``wP`` config: uvicorn's own supervisor and ``P`` worker processes on one socket,
+    as ``docstack serve --workers P`` runs them."""
+    import uvicorn
+
+    http_impl, loop, *flags = config.split("/")
+    workers = next(int(f[1:]) for f in flags if f.startswith("w"))
+    os.environ.update(BENCH_SERVER_DIR=work_dir, BENCH_SERVER_CONFIG=config)
+    uvicorn.run(
+        "bench_server:worker_app",
+        factory=True,
+        app_dir=str(Path(__file__).resolve().parent),
+        workers=workers,
+        host="127.0.0.1",
+        port=port,
+        http=http_impl,
+        loop=loop,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def serve(work_dir: str, port: int, config: str, bound: Any = None) -> None:
+    """A server process: open the index and run uvicorn with ``config``
+    (``http/loop[/ortN][/xP]``) on a socket bound with ``SO_REUSEPORT``, so that the ``P``
+    processes of an ``xP`` config share the port (the kernel spreads connections)."""
+    import uvicorn
+
+    http_impl, loop, *_ = config.split("/")
+    app = _open_app(work_dir, config)
     # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets whose proto says TCP (with
     # proto 0, small responses wait ~40 ms for the client's delayed ACK under Nagle)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -322,31 +357,41 @@ def run_config(work_dir: Path, config: str, bodies: dict, clients: int) -> list[
     """Start the server processes of ``config``, warm them up and load them with each kind."""
     port = _free_port()
     ctx = mp.get_context("spawn")
-    count = next((int(f[1:]) for f in config.split("/")[2:] if f.startswith("x")), 1)
-    events = [ctx.Event() for _ in range(count)]
-    procs = [
-        ctx.Process(target=serve, args=(str(work_dir), port, config, e), daemon=True)
-        for e in events
-    ]
-    for proc in procs:
-        proc.start()
-    rows = []
-    try:
+    flags = config.split("/")[2:]
+    count = next((int(f[1:]) for f in flags if f.startswith("x")), 1)
+    if any(f.startswith("w") for f in flags):  # uvicorn's workers: one supervisor
+        procs = [ctx.Process(target=serve_workers, args=(str(work_dir), port, config))]
+        procs[0].start()
+    else:
+        events = [ctx.Event() for _ in range(count)]
+        procs = [
+            ctx.Process(target=serve, args=(str(work_dir), port, config, e), daemon=True)
+            for e in events
+        ]
+        for proc in procs:
+            proc.start()
         for proc, event in zip(procs, events):
             while not event.wait(1):
                 if not proc.is_alive():
                     raise SystemExit("a server process did not start")
+    rows = []
+    try:
         _wait_up(port, procs[0])
         time.sleep(1)  # every process listening
+        pids = [p.pid for p in procs] + [c for p in procs for c in _children(p.pid)]
         for kind_bodies in bodies.values():
             load(port, kind_bodies[-40:], clients)  # warm-up: threads, the model, SQLite pages
         for kind, kind_bodies in bodies.items():
+            cpu0 = sum(_cpu_seconds(pid) for pid in pids)
             out = load(port, kind_bodies[:-40], clients)  # queries the warm-up did not send
+            cpu = sum(_cpu_seconds(pid) for pid in pids) - cpu0
+            out["server_cpu_ms"] = cpu / (len(kind_bodies) - 40) * 1000
             rows.append({"kind": kind, "config": config, **out})
             print(
                 f"{kind:26s} {config:26s} errors {out['errors']:3d}  p50 {out['p50']:6.1f} ms  "
                 f"p99 {out['p99']:6.1f} ms  {out['rps']:6.1f} req/s  "
-                f"client CPU {out['client_cpu']:.2f} cores",
+                f"client CPU {out['client_cpu']:.2f} cores  "
+                f"server CPU {out['server_cpu_ms']:.1f} ms/request",
                 flush=True,
             )
     finally:
@@ -360,6 +405,18 @@ def _stage_table(times: dict[str, list[tuple[float, float]]]) -> None:
     for stage, values in times.items():
         wall, cpu = np.median(np.array(values), axis=0) * 1000
         print(f"  {stage:34s} median {wall:7.2f} ms wall, {cpu:7.2f} ms CPU")
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return out
 
 
 def _cpu_seconds(pid: int) -> float:

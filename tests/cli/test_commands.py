@@ -127,6 +127,8 @@ def test_eval_scores_searches_against_trec_and_json_qrels(capsys, index, corpus,
         (["index", "CORPUS", "--into", "NEW", "--encoder", "nonsense"], 1, "not a known encoder"),
         (["index", "CORPUS", "--into", "NEW", "--backend", "qdrant", "--uri", "x"], 1, "--path"),
         (["serve", "IDX", "--writable"], 2, "--api-key"),
+        (["serve", "IDX", "--writable", "--api-key", "k" * 16, "--workers", "2"], 2, "--workers"),
+        (["serve", "IDX", "--workers", "0"], 2, ">= 1"),
         (["export", "IDX", "--to", "csv", "--out", "x"], 2, "invalid choice"),
         (["eval", "--index", "IDX", "--queries", "MISSING", "--qrels", "x"], 1, "--queries"),
     ],
@@ -250,4 +252,59 @@ def test_serve_starts_answers_and_stops(index):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+    assert proc.returncode is not None
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_serve_with_workers_answers_from_several_processes(index):
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    argv = ["serve", str(index), "--port", str(port), "--workers", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "docstack", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/indexes/{index.name}/search",
+            data=json.dumps({"text": "blue sea", "mode": "text", "limit": 1}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        found = None
+        deadline = time.monotonic() + 90
+        while found is None and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    found = json.loads(response.read())["documents"]
+            except OSError:
+                time.sleep(0.3)
+        assert found is not None, proc.stderr.read() if proc.poll() is not None else "no answer"
+        assert "sea" in json.dumps(found)
+        workers = [
+            w
+            for w in _children(proc.pid)
+            if b"spawn_main" in Path(f"/proc/{w}/cmdline").read_bytes()
+        ]
+        assert len(workers) == 2, workers
+        for _ in range(20):  # every worker answers (each holds the folder read-only)
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert json.loads(response.read())["documents"] == found
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
     assert proc.returncode is not None

@@ -321,9 +321,11 @@ def test_add_validates_input():
         index.add(np.array([1]), [5])
 
 
+@pytest.mark.parametrize("dense", [1, 10**9], ids=["sum-into-slots", "sort-postings"])
 @pytest.mark.parametrize("min_unsorted", [0, 4096])
-def test_many_updates_compaction_and_term_index(monkeypatch, min_unsorted):
+def test_many_updates_compaction_and_term_index(monkeypatch, min_unsorted, dense):
     monkeypatch.setattr(_bm25, "_MIN_UNSORTED", min_unsorted)
+    monkeypatch.setattr(_bm25, "_DENSE", dense)  # both ways of summing a document's terms
     rng = np.random.default_rng(0)
     words = np.array([f"w{i}" for i in range(300)] + ["été", "Ete", "naïve"])
     probs = 1 / np.arange(1, len(words) + 1)

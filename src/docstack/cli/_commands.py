@@ -272,30 +272,59 @@ def run_export(args: Any) -> int:
     return 0
 
 
-def run_serve(args: Any) -> int:
-    """Run ``docstack serve`` until interrupted; answers the exit status."""
-    if args.writable and not args.api_key:
-        from docstack.cli._parser import UsageError
-
-        raise UsageError("--writable needs --api-key KEY")
-    folder = Path(args.dir).expanduser()
-    # read-only unless it writes: searches from the command line can share the folder
-    opened = open_folder(
-        folder, IndexSettings.read(folder), serving=True, read_only=not args.writable
-    )
-    from docstack._internal.optional import import_optional
+def _served_app(folder: Path, writable: bool, api_key: Any) -> tuple[Any, OpenIndex]:
+    """The service's application over the index of ``folder`` (opened read-only unless
+    ``writable``: searches from the command line and other workers can share the folder)."""
     from docstack.server import create_app
 
-    uvicorn = import_optional("uvicorn", "server")
+    opened = open_folder(folder, IndexSettings.read(folder), serving=True, read_only=not writable)
     roots = sorted({os.path.dirname(e["path"]) for e in Manifest(opened.folder).files.values()})
     name = opened.folder.resolve().name or "default"
     app = create_app(
         {name: opened.index},
-        writable=args.writable,
-        api_key=args.api_key,
+        writable=writable,
+        api_key=api_key,
         media_roots=roots,
         title=f"docstack: {name}",
     )
-    print(f"serving {opened.folder} on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return app, opened
+
+
+_WORKER_DIR = "DOCSTACK_SERVE_DIR"
+
+
+def worker_app() -> Any:
+    """The application of one worker process of ``docstack serve --workers N`` (uvicorn
+    calls it in each worker; the folder comes in the environment)."""
+    return _served_app(Path(os.environ[_WORKER_DIR]), False, None)[0]
+
+
+def run_serve(args: Any) -> int:
+    """Run ``docstack serve`` until interrupted; answers the exit status."""
+    from docstack._internal.optional import import_optional
+    from docstack.cli._parser import UsageError
+
+    if args.writable and not args.api_key:
+        raise UsageError("--writable needs --api-key KEY")
+    if args.writable and args.workers > 1:
+        raise UsageError("--writable serves from one process: leave --workers at 1")
+    uvicorn = import_optional("uvicorn", "server")
+    folder = Path(args.dir).expanduser()
+    app, opened = _served_app(folder, args.writable, args.api_key)  # errors show here, once
+    where = f"http://{args.host}:{args.port}"
+    if args.workers == 1:
+        print(f"serving {opened.folder} on {where}", flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+    opened.close()  # each worker opens the folder read-only for itself
+    os.environ[_WORKER_DIR] = str(opened.folder.resolve())
+    print(f"serving {opened.folder} on {where} from {args.workers} processes", flush=True)
+    uvicorn.run(
+        "docstack.cli._commands:worker_app",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
     return 0

@@ -146,6 +146,14 @@ def _add_rest(sub: Any) -> None:
     p.add_argument("--port", type=_positive, default=8000)
     p.add_argument("--writable", action="store_true", help="accept writes (needs --api-key)")
     p.add_argument("--api-key", metavar="KEY", help="the key write requests must send")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="serve from N processes, each with the index open read-only (one per core "
+        "answers the most searches); not with --writable",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
