@@ -98,15 +98,14 @@ class HnswSearch:
             return np.zeros(0, np.int64), np.zeros(0)
         if self._text_mem is None:
             self._text_mem = TextMemory(self._store, self._table, self._lock)
-        allowed = None if node is None else self._allowed(node)
         if self._store.read_only and column.name not in self._fts:
             # no FTS5 table, and a reader cannot make one: the copy is the only way
+            allowed = None if node is None else self._allowed(node)
             return self._text_mem.search_now(column.name, text, k, allowed)
         self._ensure_fts(column.name)
-        if self._db_config.text_memory:
-            found = self._text_mem.search(column.name, text, k, allowed)
-            if found is not None:
-                return found
+        copy = self._text_mem.copy_for(column.name) if self._db_config.text_memory else None
+        if copy is not None:
+            return copy.search(text, k, allowed=None if node is None else self._allowed(node))
         fts = _q(self._fts_table(column.name))
         if node is None:  # the text table holds exactly the live rows: no join needed
             sql = (

@@ -56,17 +56,15 @@ class TextMemory:
         #: fields whose build failed, with why (they stay on FTS5)
         self.failed: dict[str, BaseException] = {}
 
-    def search(
-        self, name: str, text: str, k: int, allowed: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """The copy's answer, or ``None`` when FTS5 must answer (no copy yet, or inside a
-        transaction); counts the search and starts the build when it is due. Call with the
-        index's lock held."""
+    def copy_for(self, name: str) -> BM25Index | None:
+        """The copy that answers a search of field ``name``, or ``None`` when FTS5 must
+        (no copy yet, or inside a transaction); counts the search and starts the build when
+        it is due. Call with the index's lock held."""
         if self._store.in_tx:
             return None
         found = self.ready.get(name)
         if found is not None:
-            return found.search(text, k, allowed=allowed)
+            return found
         count = self._searches[name] = self._searches.get(name, 0) + 1
         if (
             count >= SEARCHES_BEFORE_BUILD
