@@ -308,3 +308,19 @@ def test_serve_with_workers_answers_from_several_processes(index):
         proc.terminate()
         proc.wait(timeout=30)
     assert proc.returncode is not None
+
+
+def test_workers_need_an_index_several_processes_can_open():
+    from docstack.cli._commands import _check_workers
+    from docstack.cli._parser import UsageError
+    from docstack.cli._settings import IndexSettings
+
+    def settings(backend, **conn):
+        return IndexSettings(ENC, ENC, 64, backend=backend, connection=conn)
+
+    _check_workers(settings("hnsw"))
+    _check_workers(settings("qdrant", url="http://q:6333"))
+    _check_workers(settings("milvus", uri="http://m:19530"))
+    for refused in (settings("qdrant", path="/x/qdrant"), settings("milvus", uri="/x/m.db")):
+        with pytest.raises(UsageError, match="--workers needs the embedded index"):
+            _check_workers(refused)

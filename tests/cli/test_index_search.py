@@ -29,7 +29,7 @@ def test_index_then_search_finds_the_file_by_its_words(capsys, corpus, tmp_path)
 
     with sqlite3.connect(index / "docstack.sqlite3") as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    assert "docs__chunks__fts__text" in tables
+    assert {"docs__fts__text", "docs__chunks__fts__text"} <= tables
     for mode in ("vector", "text", "hybrid"):
         hits = _search(capsys, index, "blue sea horizon", "--mode", mode)
         assert Path(hits[0]["path"]).name == "sea.txt", mode

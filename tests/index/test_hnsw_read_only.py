@@ -223,3 +223,44 @@ def test_another_schema_is_refused(work_dir):
 
     with pytest.raises(DocstackError, match="another schema"):
         HnswDocumentIndex[Other](work_dir=str(work_dir), read_only=True)
+
+
+def test_configure_on_a_reader_rebuilds_in_memory_and_leaves_the_files(work_dir):
+    before = snapshot(work_dir)
+    reader = HnswDocumentIndex[Page](work_dir=str(work_dir), read_only=True, merge_threshold=40)
+    query = pages(1, seed=21)[0].emb
+    vectors = np.stack(pages(100).emb)
+    cosine = vectors @ query / np.linalg.norm(vectors, axis=1) / np.linalg.norm(query)
+    exact = np.argsort(-cosine)[:3]
+    reader.configure(default_column_config={np.ndarray: {"M": 8, "ef_construction": 64}})
+    assert reader._segments["emb"].graph is not None  # rebuilt, in memory
+    found = reader.find(query, search_field="emb", limit=3).documents.id
+    assert list(found) == [f"p{i}" for i in exact]
+    reader.close()
+    assert snapshot(work_dir) == before
+
+
+def test_a_reader_never_writes_the_database_after_a_writer_crashed(tmp_path):
+    work_dir = tmp_path / "crashed"
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_hnsw_read_only import Page, pages
+        from docstack.index import HnswDocumentIndex
+        index = HnswDocumentIndex[Page](work_dir={str(work_dir)!r})
+        index.index(pages(60))
+        os._exit(0)  # no close: the committed pages stay in the write-ahead log
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    done = subprocess.run([sys.executable, "-c", script], env=env, timeout=120)
+    assert done.returncode == 0
+    db = work_dir / "docstack.sqlite3"
+    assert (work_dir / "docstack.sqlite3-wal").stat().st_size > 0
+    size, data = db.stat().st_size, db.read_bytes()
+    reader = HnswDocumentIndex[Page](work_dir=str(work_dir), read_only=True)
+    assert reader.num_docs() == 60  # read through the log
+    reader.close()
+    assert db.stat().st_size == size and db.read_bytes() == data  # no checkpoint
+    assert (work_dir / "docstack.sqlite3-wal").stat().st_size > 0

@@ -192,3 +192,17 @@ def test_closing_during_the_build_is_quiet(tmp_path, monkeypatch):
     gate.set()
     assert memory.wait(30)
     assert not memory.ready and not memory.failed
+
+
+def test_a_build_that_cannot_start_leaves_fts5_answering(index, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("too many open files")
+
+    monkeypatch.setattr(_hnsw_text, "connect", refuse)
+    texts = queries(13)
+    first = answers(index, texts)  # the second search tries to start the build
+    assert isinstance(index._text_mem.failed["body"], OSError)
+    assert not index._text_mem._building and not index._text_mem.ready
+    index.index(notes(400, 10, seed=14))  # commits log nothing for a build that is not
+    same(answers(index, texts), fts_answers(index, texts))
+    assert len(first) == len(texts)

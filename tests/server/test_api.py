@@ -511,3 +511,18 @@ def test_the_default_text_field_and_what_to_give_when_there_is_none():
     got = client.post("/api/indexes/ambiguous/search", json={"vector": [1, 0]})
     assert got.status_code == 400 and "give 'vector_field'" in got.json()["detail"]
     assert "['a', 'b']" in got.json()["detail"]
+
+
+def test_a_vector_search_of_an_index_without_vectors_says_so():
+    from docstack import BaseDoc
+    from docstack.index import InMemoryExactNNIndex
+
+    class Note(BaseDoc):
+        text: str
+
+    index = InMemoryExactNNIndex[Note]()
+    index.index([Note(text="a fox")])
+    got = TestClient(create_app({"t": index})).post(
+        "/api/indexes/t/search", json={"vector": [1.0, 0.0]}
+    )
+    assert got.status_code == 400 and "no vector field" in got.json()["detail"]

@@ -112,3 +112,30 @@ def test_an_encoder_answering_the_wrong_number_of_rows_is_an_error():
 def test_max_batch_must_be_positive():
     with pytest.raises(ValueError, match="max_batch"):
         QueryVectorCache(max_batch=0)
+
+
+def test_a_text_embedded_while_it_waited_is_not_embedded_again():
+    cache, encoder = QueryVectorCache(), Gate()
+    answers = ask_all(cache, encoder, ["first query", "other"])  # asked again while it runs
+    assert encoder.batches == [["first query"], ["other"]]
+    assert answers["first query"] == [11.0, 2.0] and answers["other"] == [5.0, 1.0]
+
+
+def test_requests_for_one_bad_text_each_raise_their_own_error():
+    cache, encoder = QueryVectorCache(), Gate()
+    errors = []
+
+    def ask():
+        try:
+            cache.get(encoder, "boom")
+        except ValueError as exc:
+            errors.append(exc)
+
+    encoder.gate.set()
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(errors) == 4 and len({id(e) for e in errors}) == 4
+    assert all("boom" in str(e) and isinstance(e.__cause__, ValueError) for e in errors)

@@ -295,8 +295,18 @@ _WORKER_DIR = "DOCSTACK_SERVE_DIR"
 
 def worker_app() -> Any:
     """The application of one worker process of ``docstack serve --workers N`` (uvicorn
-    calls it in each worker; the folder comes in the environment)."""
-    return _served_app(Path(os.environ[_WORKER_DIR]), False, None)[0]
+    calls it in each worker; the folder comes in the environment). A worker that cannot
+    open the index exits with uvicorn's start-up failure status, which stops them all
+    rather than restarting it."""
+    import sys
+
+    from docstack.errors import DocstackError
+
+    try:
+        return _served_app(Path(os.environ[_WORKER_DIR]), False, None)[0]
+    except (DocstackError, CliError, KeyError) as exc:
+        print(f"docstack: error: {exc}", file=sys.stderr, flush=True)
+        sys.exit(3)  # uvicorn.config.STARTUP_FAILURE
 
 
 def run_serve(args: Any) -> int:
@@ -316,15 +326,46 @@ def run_serve(args: Any) -> int:
         print(f"serving {opened.folder} on {where}", flush=True)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
         return 0
-    opened.close()  # each worker opens the folder read-only for itself
+    _check_workers(opened.settings)
+    hold = None
+    if opened.settings.backend == "hnsw":
+        from docstack.index.backends._hnsw_store import lock_work_dir
+
+        # a share of the folder's lock, held while the workers open it read-only for
+        # themselves: no writer takes the folder in between (the index itself is let go)
+        hold = lock_work_dir(opened.folder, shared=True)
+    opened.close()
+    before = os.environ.get(_WORKER_DIR)
     os.environ[_WORKER_DIR] = str(opened.folder.resolve())
     print(f"serving {opened.folder} on {where} from {args.workers} processes", flush=True)
-    uvicorn.run(
-        "docstack.cli._commands:worker_app",
-        factory=True,
-        workers=args.workers,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-    )
+    try:
+        uvicorn.run(
+            "docstack.cli._commands:worker_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+        )
+    finally:
+        if hold is not None:
+            hold.close()
+        if before is None:
+            os.environ.pop(_WORKER_DIR, None)
+        else:
+            os.environ[_WORKER_DIR] = before
     return 0
+
+
+def _check_workers(settings: IndexSettings) -> None:
+    """Several workers need an index that several processes can open: the embedded one
+    (read-only) or a database server, not Milvus Lite or Qdrant's local mode."""
+    from docstack.cli._parser import UsageError
+
+    conn = settings.connection
+    remote = "url" in conn or "://" in str(conn.get("uri", ""))
+    if settings.backend != "hnsw" and not remote:
+        raise UsageError(
+            f"--workers needs the embedded index or a database server: this index uses "
+            f"{settings.backend} in one process ({conn}); leave --workers at 1"
+        )

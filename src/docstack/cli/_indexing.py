@@ -264,10 +264,12 @@ def run_index(args: Any) -> int:
         manifest.files[fid] = _entry(found_file, digest)
     removed = _sync(index, manifest, args.sync)
     manifest.save()
-    if opened.settings.backend == "hnsw" and index.subindices["chunks"].num_docs():
-        # a first text search makes the chunks' FTS5 table now, while the folder is open for
-        # writing: the read-only commands (search, serve) then find it ready
-        index.subindices["chunks"].text_search("docstack", search_field="text", limit=1)
+    if opened.settings.backend == "hnsw":
+        # a first text search makes the FTS5 tables of the files' and the chunks' text now,
+        # while the folder is open for writing: read-only commands (search, serve) find them
+        for searched in (index, index.subindices["chunks"]):
+            if searched.num_docs():
+                searched.text_search("docstack", search_field="text", limit=1)
     if builder.images and opened.image_encoder is None:
         note("images indexed without embeddings: no image model configured (--image-encoder)")
     new = sum(is_new for f, _, is_new in plan.todo if file_id(f.path) in manifest.files)

@@ -3,6 +3,7 @@ together in one call of the model (dynamic batching, as model servers do)."""
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -88,7 +89,8 @@ class QueryVectorCache:
         pending = _Pending(text)
         self._wait_or_run(encoder, lane[1], pending)
         if pending.error is not None:
-            raise pending.error
+            # each request raises its own copy: waiters on one text share the error
+            raise copy.copy(pending.error) from pending.error
         assert pending.vector is not None
         return pending.vector
 
@@ -117,21 +119,27 @@ class QueryVectorCache:
                     lane.cond.notify_all()
 
     def _embed(self, encoder: Any, batch: list[_Pending]) -> None:
-        """Answer every text of ``batch`` (a text asked twice is embedded once)."""
-        texts = list(dict.fromkeys(p.text for p in batch))
+        """Answer every text of ``batch`` (a text asked twice is embedded once, a text that
+        the previous batch embedded while this one waited comes from the cache)."""
+        rows: dict[str, Any] = {}
+        with self._lock:
+            for p in batch:
+                found = self._items.get((id(encoder), p.text))
+                if found is not None and found[0] is encoder:
+                    rows[p.text] = found[1]
+        texts = [t for t in dict.fromkeys(p.text for p in batch) if t not in rows]
         try:
-            rows = {t: v for t, v in zip(texts, self._run(encoder, texts))}
+            if texts:
+                rows.update(zip(texts, self._run(encoder, texts)))
         except Exception as exc:  # noqa: BLE001 - answered to the requests it belongs to
             if len(texts) == 1:
-                for p in batch:
-                    p.error, p.done = exc, True
-                return
-            rows = {}
-            for text in texts:  # one by one: a bad text fails alone
-                try:
-                    rows[text] = self._run(encoder, [text])[0]
-                except Exception as one:  # noqa: BLE001
-                    rows[text] = one
+                rows[texts[0]] = exc
+            else:
+                for text in texts:  # one by one: a bad text fails alone
+                    try:
+                        rows[text] = self._run(encoder, [text])[0]
+                    except Exception as one:  # noqa: BLE001
+                        rows[text] = one
         for p in batch:
             found = rows[p.text]
             if isinstance(found, BaseException):

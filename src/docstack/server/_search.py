@@ -214,6 +214,8 @@ def run_search(
     if mode in ("vector", "hybrid"):
         if req.vector_field is None and default_vector is None:
             names = list(schema.vector_columns)
+            if not names:
+                raise SearchError("this index has no vector field: search it with mode='text'")
             raise SearchError(f"give 'vector_field': the vector fields of this index are {names}")
         column = schema.vector_column(req.vector_field or default_vector)
         vector = query_vector(index, req, column.name, image)

@@ -207,8 +207,8 @@ class Segments:
         return labels
 
     def save(self) -> None:
-        if self.graph is None:
-            return
+        if self.graph is None or self.store.read_only:
+            return  # a reader keeps a graph it builds (configure()) in memory only
         final = self.store.graph_dir / f"{self._pattern()}{self.upto}.bin"
         tmp = final.with_name(final.name + ".tmp")
         self.graph.save_index(str(tmp))
@@ -229,6 +229,8 @@ class Segments:
         self.early = None
         self.upto = 0
         self.n_sealed = 0
+        if self.store.read_only:
+            return  # the files are the writer's (and other readers')
         for p in self.store.graph_dir.glob(self._pattern() + "*.bin"):
             p.unlink(missing_ok=True)
 

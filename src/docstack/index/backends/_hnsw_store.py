@@ -35,7 +35,7 @@ import numpy as np
 from docstack.errors import DocstackError
 from docstack.index._sql_filter import register_functions
 
-__all__ = ["DB_NAME", "Store", "fsync_dir", "require_fts5", "vector_blobs"]
+__all__ = ["DB_NAME", "Store", "connect", "fsync_dir", "require_fts5", "vector_blobs"]
 
 DB_NAME = "docstack.sqlite3"
 LOCK_NAME = "docstack.lock"
@@ -56,7 +56,10 @@ def _live_store(key: str) -> Store | None:
 def lock_work_dir(work_dir: Path, shared: bool = False) -> Any:
     """Hold a lock on ``work_dir`` for as long as the returned file is open: exclusive (a
     handle that writes), or ``shared`` with other read-only handles."""
-    f = open(work_dir / LOCK_NAME, "a+b")  # noqa: SIM115 - held open as the lock
+    path = work_dir / LOCK_NAME
+    # a reader opens the writer's lock file without writing it (flock needs no write access)
+    mode = "rb" if shared and path.is_file() else "a+b"
+    f = open(path, mode)  # noqa: SIM115 - held open as the lock
     try:
         if os.name == "nt":  # pragma: no cover - Windows has no shared flock: exclusive
             import msvcrt
@@ -97,7 +100,8 @@ class Store:
         if read_only and not (work_dir / DB_NAME).is_file():
             raise DocstackError(f"{work_dir} holds no index to open read-only")
         self.graph_dir = work_dir / "hnsw"
-        self.graph_dir.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            self.graph_dir.mkdir(parents=True, exist_ok=True)
         self.owner_lock = owner_lock
         self.closed: str | None = None  # why the store can no longer be used
         self._conn: sqlite3.Connection | None = None
@@ -181,9 +185,7 @@ class Store:
         return self._conn  # type: ignore[return-value]
 
     def _connect(self, work_dir: Path) -> None:
-        self._conn = sqlite3.connect(
-            str(work_dir / DB_NAME), isolation_level=None, check_same_thread=False
-        )
+        self._conn = connect(work_dir, self.read_only)
         try:
             if self.read_only:
                 self._connect_read_only(work_dir)
@@ -270,6 +272,16 @@ class Store:
         work, self.after_commit = self.after_commit, []
         for fn in work:
             fn()
+
+
+def connect(work_dir: Path, read_only: bool) -> sqlite3.Connection:
+    """A connection to the index database of ``work_dir``; ``read_only``: SQLite's
+    ``mode=ro``, which never writes the database file (not even a WAL checkpoint on close)."""
+    path = work_dir / DB_NAME
+    if read_only:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    return sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
 
 
 def require_fts5(conn: sqlite3.Connection) -> None:

@@ -12,7 +12,9 @@ and replayed onto the copy before it answers. From then on every committed write
 
 The FTS5 table stays the truth: the copy is rebuilt from it in each process, and searches
 inside an open transaction (which must see its uncommitted rows) use FTS5. A one-off search
-(the ``docstack search`` command) never pays for a build.
+(the ``docstack search`` command) pays for no build, except on a read-only handle for a
+field that has no FTS5 table yet (a reader cannot create one): the copy is then built during
+that first search, as the only way to search the field.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from docstack.index._bm25 import BM25Index
-from docstack.index.backends._hnsw_store import DB_NAME, Store
+from docstack.index.backends._hnsw_store import Store, connect
 
 __all__ = ["TextMemory"]
 
@@ -34,6 +36,10 @@ SEARCHES_BEFORE_BUILD = 2
 _FETCH = 20_000
 
 Change = Callable[[BM25Index], None]
+
+
+class _Closed(Exception):
+    """The index closed while its copy was being built."""
 
 
 def _q(name: str) -> str:
@@ -77,25 +83,27 @@ class TextMemory:
     def _start(self, name: str) -> None:
         """Pin a snapshot of the table in a connection of its own (under the index's lock,
         so no commit falls between the snapshot and the log) and build from it in a thread."""
-        conn = sqlite3.connect(
-            str(self._store.work_dir / DB_NAME), isolation_level=None, check_same_thread=False
-        )
+        log: list[Change] = []
+        conn = None
         try:
+            conn = connect(self._store.work_dir, read_only=True)  # never writes the file
             conn.execute("BEGIN")
             conn.execute(f"SELECT count(*) FROM {_q(self._table)}").fetchone()  # the snapshot
-        except BaseException:
-            conn.close()
-            raise
-        log: list[Change] = []
-        self._building[name] = log
-        thread = threading.Thread(
-            target=self._build,
-            args=(name, conn, log),
-            name=f"docstack-bm25-{self._table}-{name}",
-            daemon=True,
-        )
+            thread = threading.Thread(
+                target=self._build,
+                args=(name, conn, log),
+                name=f"docstack-bm25-{self._table}-{name}",
+                daemon=True,
+            )
+            self._building[name] = log
+            thread.start()
+        except Exception as exc:  # noqa: BLE001 - FTS5 goes on answering, and says why
+            self._building.pop(name, None)
+            self.failed[name] = exc
+            if conn is not None:
+                conn.close()
+            return
         self._threads[name] = thread
-        thread.start()
 
     def _read(self, name: str, conn: sqlite3.Connection) -> BM25Index:
         """A copy of field ``name`` from the documents table, as ``conn`` sees it."""
@@ -105,6 +113,8 @@ class TextMemory:
             f"SELECT seq, {column} FROM {_q(self._table)} WHERE {column} IS NOT NULL"
         )
         while rows := cursor.fetchmany(_FETCH):
+            if self._store.closed is not None:
+                raise _Closed  # the index was closed: stop reading
             keys = np.fromiter((r[0] for r in rows), np.int64, len(rows))
             index.add(keys, [r[1] for r in rows])
         index.prepare()
@@ -124,6 +134,8 @@ class TextMemory:
     def _build(self, name: str, conn: sqlite3.Connection, log: list[Change]) -> None:
         try:
             index = self._read(name, conn)
+        except _Closed:
+            return
         except Exception as exc:  # noqa: BLE001 - the field stays on FTS5, and says why
             with self._lock:
                 self.failed[name] = exc

@@ -65,11 +65,13 @@ class HnswDBConfig(BaseDBConfig):
     - ``text_memory``: once a text field has been searched twice by this process, a copy of
       its BM25 table is built in memory in the background (FTS5 answers until it is ready),
       which answers text searches about 15x faster with the same matches and scores; about
-      30 bytes per token of the field. ``False``: always FTS5.
+      30 bytes per token of the field. ``False``: always FTS5 (but a read-only handle
+      searching a field that has no FTS5 table builds the copy: it cannot create the table).
     - ``read_only``: open an existing index to search and read only. Read-only handles share
       the ``work_dir`` with each other, in any number of processes (several server
       processes, a command-line search beside a running service); a handle that writes
-      shares it with none. A write through a read-only handle is a ``DocstackError``.
+      shares it with none. A write through a read-only handle is a ``DocstackError``; it
+      writes no file (``configure()`` changing graph settings rebuilds its graphs in memory).
     """
 
     work_dir: str = "."
