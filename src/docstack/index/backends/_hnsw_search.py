@@ -12,14 +12,11 @@ from docstack._internal.query import FilterNode
 from docstack.index._bm25 import fts_match_expression
 from docstack.index._schema import Column
 from docstack.index._sql_filter import SqlColumn, compile_filter
+from docstack.index._sql_filter import quote_identifier as _q
 from docstack.index.backends._hnsw_store import require_fts5
 from docstack.index.backends._hnsw_text import TextMemory
 
 __all__ = ["HnswSearch"]
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class HnswSearch:

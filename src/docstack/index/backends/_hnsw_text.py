@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from docstack.index._bm25 import BM25Index
+from docstack.index._sql_filter import quote_identifier as _q
 from docstack.index.backends._hnsw_store import Store, connect
 
 __all__ = ["TextMemory"]
@@ -40,10 +41,6 @@ Change = Callable[[BM25Index], None]
 
 class _Closed(Exception):
     """The index closed while its copy was being built."""
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class TextMemory:
