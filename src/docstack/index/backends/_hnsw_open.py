@@ -67,23 +67,27 @@ class HnswOpen:
         return orjson.dumps({n: c.kind for n, c in self._schema.columns.items()}).decode()
 
     def _create_table(self) -> None:
+        """Create the documents table of this schema, or check the stored one (read-only:
+        it must exist); read the learnt dimensions."""
         store, table = self._store, self._table
+        signature = self._schema_signature()
+        if store.read_only:
+            stored = store.get_meta(f"schema:{table}")
+            if stored is None:
+                raise DocstackError(
+                    f"{store.work_dir} holds no index of {self._doc_type.__name__} (table "
+                    f"{table!r}) to open read-only"
+                )
+            self._check_schema(stored, signature)
+            self._read_dims(store.get_meta(f"dims:{table}"))
+            return
         cols = [
             f"{_q(n)} {_SQL_TYPES[c.kind]}" for n, c in self._schema.columns.items() if n != "id"
         ] + [f"{_q(n + '__orig')} BLOB" for n in self._schema.vector_columns]
-        signature = self._schema_signature()
-        if store.read_only:
-            self._check_table(signature)
-            return
         with store.transaction():
             stored = store.get_meta(f"schema:{table}")
-            if stored is not None and stored != signature:
-                raise DocstackError(
-                    f"the index in {store.work_dir} was created for another schema of "
-                    f"{self._doc_type.__name__} (table {table!r}): stored columns "
-                    f"{stored}, this schema {signature}; open it with the schema it was "
-                    "built with, or use another work_dir"
-                )
+            if stored is not None:
+                self._check_schema(stored, signature)
             store.conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {_q(table)} (seq INTEGER PRIMARY KEY "
                 "AUTOINCREMENT, id TEXT NOT NULL UNIQUE, parent_id TEXT, position INTEGER"
@@ -108,22 +112,14 @@ class HnswOpen:
                 )
             self._dims[name] = int(dim)
 
-    def _check_table(self, signature: str) -> None:
-        """Read-only: the stored table must exist, of this schema; read its dimensions."""
-        store, table = self._store, self._table
-        stored = store.get_meta(f"schema:{table}")
-        if stored is None:
-            raise DocstackError(
-                f"{store.work_dir} holds no index of {self._doc_type.__name__} (table "
-                f"{table!r}) to open read-only"
-            )
+    def _check_schema(self, stored: str, signature: str) -> None:
         if stored != signature:
             raise DocstackError(
-                f"the index in {store.work_dir} was created for another schema of "
-                f"{self._doc_type.__name__} (table {table!r}): stored columns {stored}, this "
-                f"schema {signature}; open it with the schema it was built with"
+                f"the index in {self._store.work_dir} was created for another schema of "
+                f"{self._doc_type.__name__} (table {self._table!r}): stored columns {stored}, "
+                f"this schema {signature}; open it with the schema it was built with, or use "
+                "another work_dir"
             )
-        self._read_dims(store.get_meta(f"dims:{table}"))
 
     def _b_meta_get(self, key: str) -> str | None:
         return self._store.get_meta(f"{key}:{self._table}")
