@@ -215,7 +215,6 @@ class Store:
             )
 
     def _connect_read_only(self, work_dir: Path) -> None:
-        self.conn.execute("PRAGMA query_only=ON")  # SQLite itself refuses any write
         self.conn.execute("PRAGMA cache_size=-65536")
         register_functions(self.conn)
         version = self.get_meta("format_version")
@@ -290,10 +289,7 @@ def require_fts5(conn: sqlite3.Connection) -> None:
     Python's SQLite has FTS5, but TensorFlow bundles an SQLite without it, and when
     ``tensorflow`` is imported before ``sqlite3`` its copy serves the whole process.
     """
-    query_only = conn.execute("PRAGMA query_only").fetchone()[0]
-    try:
-        if query_only:  # a read-only handle: the probe writes to the temporary database only
-            conn.execute("PRAGMA query_only=OFF")
+    try:  # the temporary database: writable by a mode=ro connection too
         conn.execute("CREATE VIRTUAL TABLE temp.docstack_fts5_probe USING fts5(body)")
         conn.execute("DROP TABLE temp.docstack_fts5_probe")
     except sqlite3.OperationalError as exc:
@@ -304,9 +300,6 @@ def require_fts5(conn: sqlite3.Connection) -> None:
             "which text search needs. TensorFlow brings an SQLite without it: import "
             "docstack.index (or sqlite3) before tensorflow"
         ) from exc
-    finally:
-        if query_only:
-            conn.execute("PRAGMA query_only=ON")
 
 
 def fsync_dir(path: Path) -> None:
