@@ -77,12 +77,10 @@ class QueryVectorCache:
     def get(self, encoder: Any, text: str) -> np.ndarray:
         """``text`` embedded as a query by ``encoder``: from the cache, or by the model (in
         a batch with the other texts waiting for it at that moment)."""
-        key = (id(encoder), text)
         with self._lock:
-            found = self._items.get(key)
-            if found is not None and found[0] is encoder:
-                self._items.move_to_end(key)
-                return found[1]
+            found = self._cached(encoder, text)
+            if found is not None:
+                return found
             lane = self._lanes.get(id(encoder))
             if lane is None or lane[0] is not encoder:
                 lane = self._lanes[id(encoder)] = (encoder, _Lane())
@@ -93,6 +91,16 @@ class QueryVectorCache:
             raise copy.copy(pending.error) from pending.error
         assert pending.vector is not None
         return pending.vector
+
+    def _cached(self, encoder: Any, text: str) -> np.ndarray | None:
+        """The cached vector of ``text`` by ``encoder`` (made the newest), or ``None``; call
+        with ``_lock`` held."""
+        key = (id(encoder), text)
+        found = self._items.get(key)
+        if found is None or found[0] is not encoder:  # an id reused by another encoder
+            return None
+        self._items.move_to_end(key)
+        return found[1]
 
     def _wait_or_run(self, encoder: Any, lane: _Lane, pending: _Pending) -> None:
         """Queue ``pending``; while the model is busy, wait; when it is free and ``pending``
@@ -124,9 +132,9 @@ class QueryVectorCache:
         rows: dict[str, Any] = {}
         with self._lock:
             for p in batch:
-                found = self._items.get((id(encoder), p.text))
-                if found is not None and found[0] is encoder:
-                    rows[p.text] = found[1]
+                found = self._cached(encoder, p.text)
+                if found is not None:
+                    rows[p.text] = found
         texts = [t for t in dict.fromkeys(p.text for p in batch) if t not in rows]
         try:
             if texts:
