@@ -320,13 +320,14 @@ def run_serve(args: Any) -> int:
         raise UsageError("--writable serves from one process: leave --workers at 1")
     uvicorn = import_optional("uvicorn", "server")
     folder = Path(args.dir).expanduser()
+    if args.workers > 1:
+        _check_workers(IndexSettings.read(folder))  # before opening anything
     app, opened = _served_app(folder, args.writable, args.api_key)  # errors show here, once
     where = f"http://{args.host}:{args.port}"
     if args.workers == 1:
         print(f"serving {opened.folder} on {where}", flush=True)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
         return 0
-    _check_workers(opened.settings)
     hold = None
     if opened.settings.backend == "hnsw":
         from docstack.index.backends._hnsw_store import lock_work_dir
